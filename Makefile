@@ -1,0 +1,47 @@
+# Calore: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+STACK := scripts/stack
+# every recipe that talks to the servers loads the running stack's CALORE_* variables
+WITH_STACK = eval "$$($(STACK) env)" &&
+
+.PHONY: demo test bench build vet stack-up stack-down stack-status migrate
+
+build:
+	$(GO) build -o bin/calore ./cmd/calore
+
+stack-up:
+	$(STACK) up
+
+stack-down:
+	$(STACK) down
+
+stack-status:
+	$(STACK) status
+
+migrate: build stack-up
+	$(WITH_STACK) bin/calore migrate
+
+vet:
+	$(GO) vet ./...
+
+# The main job. Until the demo university lands (see issues), it brings the
+# stack up, migrates and prints what is running.
+demo: migrate
+	@$(WITH_STACK) bin/calore version
+	@$(STACK) status
+	@echo
+	@echo "Calore's stack is up. Load its settings into your shell with:"
+	@echo '  eval "$$(scripts/stack env)"'
+	@echo "Stop it with: make stack-down"
+
+# All tests, unit and integration, against the real PostgreSQL, Kafka and
+# ClickHouse started by scripts/stack. CI=true makes a missing server a failure.
+test: migrate vet
+	$(WITH_STACK) $(GO) test -count=1 -timeout 30m ./...
+
+# Benchmarks (Go testing.B) against the real stack; results under bench/.
+bench: migrate
+	mkdir -p bench
+	$(WITH_STACK) $(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 30m ./... | tee bench/latest.txt

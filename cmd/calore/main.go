@@ -1,0 +1,69 @@
+// Command calore is Calore's one binary. `calore help` lists its subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/calore-crm/calore/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "calore:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `usage: calore <command> [arguments]
+
+commands:
+  migrate   bring PostgreSQL and ClickHouse to this binary's schema and create the Kafka topics
+  version   print the binary's version and the schema version of each store
+  help      this text
+
+Configuration comes from CALORE_* environment variables (see README.md);
+the defaults reach the local stack started by scripts/stack up.
+`
+
+// run is the whole program, apart from process concerns, so that tests can
+// drive it: args without the program name, getenv for configuration.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	switch args[0] {
+	case "migrate":
+		return cmdMigrate(ctx, cfg, logger, stdout)
+	case "version", "--version":
+		return cmdVersion(ctx, cfg, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "calore: unknown command %q\n\n%s", args[0], usage)
+		return errUsage
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/ingest/kafkatest"
+	"github.com/calore-crm/calore/internal/itest"
+	"github.com/calore-crm/calore/postgres/pgtest"
+	"github.com/calore-crm/calore/warehouse/warehousetest"
+)
+
+// testEnv points the binary at a fresh PostgreSQL database, a fresh
+// ClickHouse database and a fresh Kafka topic prefix.
+func testEnv(t *testing.T) func(string) string {
+	t.Helper()
+	ch := warehousetest.NewEmpty(t)
+	brokers := kafkatest.Brokers(t)
+	prefix := itest.Name("test") + "."
+	t.Cleanup(func() {
+		names := make([]string, len(ingest.Topics))
+		for i, n := range ingest.Topics {
+			names[i] = prefix + n
+		}
+		_ = ingest.DeleteTopics(context.Background(), brokers, names...)
+	})
+	env := map[string]string{
+		"CALORE_PG_DSN":              pgtest.NewEmpty(t),
+		"CALORE_CLICKHOUSE_ADDR":     strings.Join(ch.Addr, ","),
+		"CALORE_CLICKHOUSE_USER":     ch.User,
+		"CALORE_CLICKHOUSE_PASSWORD": ch.Password,
+		"CALORE_CLICKHOUSE_DATABASE": ch.Database,
+		"CALORE_KAFKA_BROKERS":       strings.Join(brokers, ","),
+		"CALORE_KAFKA_TOPIC_PREFIX":  prefix,
+		"CALORE_KAFKA_PARTITIONS":    "2",
+		"CALORE_LOG_LEVEL":           "warn",
+	}
+	return func(k string) string { return env[k] }
+}
+
+func TestMigrateTwiceAndVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	getenv := testEnv(t)
+	var out, errOut bytes.Buffer
+
+	if err := run(ctx, []string{"version"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("version before migrate: %v", err)
+	}
+	if !strings.Contains(out.String(), "postgres schema 0, binary has") || !strings.Contains(out.String(), "clickhouse schema 0, binary has") {
+		t.Errorf("version before migrate:\n%s", out.String())
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"migrate"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("first migrate: %v\n%s", err, errOut.String())
+	}
+	first := out.String()
+	for _, want := range []string{"postgres: 0 → ", "clickhouse: 0 → ", "kafka: created"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first migrate output lacks %q:\n%s", want, first)
+		}
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"migrate"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	second := out.String()
+	if strings.Count(second, "nothing to do") != 3 {
+		t.Errorf("second migrate should have nothing to do in all three stores:\n%s", second)
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"version"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("version: %v", err)
+	}
+	v := out.String()
+	if !strings.HasPrefix(v, "calore "+version+"\n") || strings.Count(v, "(up to date)") != 2 {
+		t.Errorf("version after migrate:\n%s", v)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr bool
+	}{
+		{nil, true},
+		{[]string{"frobnicate"}, true},
+		{[]string{"help"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), tt.args, func(string) string { return "" }, &out, &errOut)
+			if (err != nil) != tt.wantErr || (err != nil && !errors.Is(err, errUsage)) {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if !strings.Contains(out.String()+errOut.String(), "usage: calore") {
+				t.Errorf("no usage text")
+			}
+		})
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/calore-crm/calore/config"
+	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/warehouse"
+)
+
+// cmdMigrate migrates PostgreSQL, then ClickHouse, then creates the Kafka
+// topics. Each step says what it did, or "nothing to do".
+func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
+	pool, err := postgres.Open(ctx, cfg.PostgresDSN)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	pres, err := postgres.Migrate(ctx, pool, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, pres)
+
+	ch, err := warehouse.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	cres, err := warehouse.Migrate(ctx, ch, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, cres)
+
+	kres, err := ingest.EnsureTopics(ctx, cfg.KafkaBrokers,
+		ingest.TopicSpec{Prefix: cfg.KafkaTopicPrefix, Partitions: cfg.KafkaPartitions, Replication: cfg.KafkaReplication},
+		ingest.Topics...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, kres)
+	return nil
+}
+
+// cmdVersion prints the binary's version and each store's schema version. A
+// store that does not answer is reported and makes the command fail.
+func cmdVersion(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "calore %s\n", version)
+	var errs []error
+	if pool, err := postgres.Open(ctx, cfg.PostgresDSN); err != nil {
+		errs = append(errs, err)
+	} else {
+		st, err := postgres.SchemaStatus(ctx, pool)
+		pool.Close()
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			fmt.Fprintln(stdout, st)
+		}
+	}
+	if ch, err := warehouse.Open(ctx, cfg.ClickHouse); err != nil {
+		errs = append(errs, err)
+	} else {
+		st, err := warehouse.SchemaStatus(ctx, ch)
+		ch.Close()
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			fmt.Fprintln(stdout, st)
+		}
+	}
+	return errors.Join(errs...)
+}

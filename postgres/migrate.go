@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/calore-crm/calore/internal/schema"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+func provider(pool *pgxpool.Pool, logger *slog.Logger) (*goose.Provider, func() error, error) {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres migrations: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres migration lock: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true), goose.WithSlog(logger))
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("postgres migrations: %w", err)
+	}
+	return p, db.Close, nil
+}
+
+// SchemaStatus reports the schema version of the database next to the newest
+// version this binary carries.
+func SchemaStatus(ctx context.Context, pool *pgxpool.Pool) (schema.Status, error) {
+	p, closeDB, err := provider(pool, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return schema.Status{}, err
+	}
+	defer closeDB()
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return schema.Status{}, fmt.Errorf("read postgres schema version: %w", err)
+	}
+	return schema.Status{Store: "postgres", Current: current, Latest: latest(p)}, nil
+}
+
+// Migrate brings the database to the newest schema this binary carries. It
+// refuses a database whose schema is newer than the binary.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (schema.Result, error) {
+	p, closeDB, err := provider(pool, logger)
+	if err != nil {
+		return schema.Result{}, err
+	}
+	defer closeDB()
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return schema.Result{}, fmt.Errorf("read postgres schema version: %w", err)
+	}
+	st := schema.Status{Store: "postgres", Current: current, Latest: latest(p)}
+	if err := st.CheckNotNewer(); err != nil {
+		return schema.Result{}, err
+	}
+	results, err := p.Up(ctx)
+	res := schema.Result{Store: "postgres", From: current, To: current}
+	for _, r := range results {
+		if r.Error == nil {
+			res.Applied = append(res.Applied, r.Source.Path)
+			res.To = r.Source.Version
+		}
+	}
+	if err != nil {
+		return res, fmt.Errorf("migrate postgres: %w", err)
+	}
+	return res, nil
+}
+
+func latest(p *goose.Provider) int64 {
+	var v int64
+	for _, s := range p.ListSources() {
+		v = max(v, s.Version)
+	}
+	return v
+}

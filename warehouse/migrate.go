@@ -1,0 +1,148 @@
+package warehouse
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/calore-crm/calore/internal/schema"
+)
+
+// ClickHouse migrations are a small embedded runner, not goose: goose's
+// ClickHouse dialect wraps each migration in a database/sql transaction and
+// deletes versions with `ALTER TABLE … DELETE … SETTINGS mutations_sync`, a
+// setting ClickHouse 18.16 does not have. Here each file under migrations/ is
+// one statement (ClickHouse DDL is not transactional, so one file = one step
+// that either happened or not), named NNNN_what.sql, applied in version order
+// and recorded in schema_migrations. Statements use IF NOT EXISTS so that a
+// run interrupted between a statement and its record can simply be repeated.
+//
+// Migrations run in the connection's database and never name one, so tests can
+// migrate a database of their own.
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int64
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read clickhouse migrations: %w", err)
+	}
+	var ms []migration
+	seen := map[int64]string{}
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("clickhouse migration %s: name must start with a positive version and '_'", name)
+		}
+		if other, dup := seen[v]; dup {
+			return nil, fmt.Errorf("clickhouse migrations %s and %s share version %d", other, name, v)
+		}
+		seen[v] = name
+		b, err := migrationFiles.ReadFile(path.Join("migrations", name))
+		if err != nil {
+			return nil, fmt.Errorf("read clickhouse migration %s: %w", name, err)
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    version    Int64,
+    name       String,
+    applied_at DateTime DEFAULT now()
+)
+ENGINE = MergeTree()
+ORDER BY version`
+
+func currentVersion(ctx context.Context, conn driver.Conn) (int64, error) {
+	if err := conn.Exec(ctx, createMigrationsTable); err != nil {
+		return 0, fmt.Errorf("create clickhouse schema_migrations: %w", err)
+	}
+	var v int64
+	if err := conn.QueryRow(ctx, `SELECT toInt64(max(version)) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read clickhouse schema version: %w", err)
+	}
+	return v, nil
+}
+
+// SchemaStatus reports the schema version of the warehouse database next to
+// the newest version this binary carries.
+func SchemaStatus(ctx context.Context, conn driver.Conn) (schema.Status, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return schema.Status{}, err
+	}
+	current, err := currentVersion(ctx, conn)
+	if err != nil {
+		return schema.Status{}, err
+	}
+	return schema.Status{Store: "clickhouse", Current: current, Latest: ms[len(ms)-1].version}, nil
+}
+
+// Migrate applies, in order, every embedded migration newer than the
+// database's version. It refuses a database whose schema is newer than the
+// binary.
+func Migrate(ctx context.Context, conn driver.Conn, logger *slog.Logger) (schema.Result, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return schema.Result{}, err
+	}
+	current, err := currentVersion(ctx, conn)
+	if err != nil {
+		return schema.Result{}, err
+	}
+	st := schema.Status{Store: "clickhouse", Current: current, Latest: ms[len(ms)-1].version}
+	if err := st.CheckNotNewer(); err != nil {
+		return schema.Result{}, err
+	}
+	res := schema.Result{Store: "clickhouse", From: current, To: current}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		logger.InfoContext(ctx, "applying clickhouse migration", "file", m.name)
+		if err := conn.Exec(ctx, m.sql); err != nil {
+			return res, fmt.Errorf("clickhouse migration %s: %w", m.name, err)
+		}
+		if err := record(ctx, conn, m); err != nil {
+			return res, fmt.Errorf("record clickhouse migration %s: %w", m.name, err)
+		}
+		res.Applied = append(res.Applied, m.name)
+		res.To = m.version
+	}
+	return res, nil
+}
+
+// record inserts the migration's row. It goes through a native batch: an
+// INSERT … VALUES with bound arguments hangs against ClickHouse 18.16.
+func record(ctx context.Context, conn driver.Conn, m migration) error {
+	b, err := conn.PrepareBatch(ctx, `INSERT INTO schema_migrations (version, name)`)
+	if err != nil {
+		return err
+	}
+	if err := b.Append(m.version, m.name); err != nil {
+		b.Abort()
+		return err
+	}
+	return b.Send()
+}
