@@ -36,6 +36,10 @@ const usage = `usage: calore <command> [arguments]
 commands:
   migrate   bring PostgreSQL and ClickHouse to this binary's schema and create the Kafka topics
   version   print the binary's version and the schema version of each store
+  import    load a CSV or XLSX file into the operational store, merging with what is there
+  relay     publish the PostgreSQL outbox to Kafka
+  sink      consume Kafka into the ClickHouse warehouse
+  serve     HTTP: tracking endpoints, API, dashboards, /metrics
   help      this text
 
 Configuration comes from CALORE_* environment variables (see README.md);
@@ -59,6 +63,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdMigrate(ctx, cfg, logger, stdout)
 	case "version", "--version":
 		return cmdVersion(ctx, cfg, stdout)
+	case "import":
+		return cmdImport(ctx, cfg, logger, args[1:], stdout, stderr)
+	case "relay":
+		return cmdRelay(ctx, cfg, logger, args[1:], stdout)
+	case "sink":
+		return cmdSink(ctx, cfg, logger, args[1:], stdout)
+	case "serve":
+		return cmdServe(ctx, cfg, logger, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,15 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+
+	"github.com/calore-crm/calore/config"
+)
+
+// cmdRelay is not built yet: see issue 4. This file is replaced by the real command.
+func cmdRelay(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	return errors.New("calore relay: not built yet (issue 4)")
+}
