@@ -4,11 +4,15 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -26,6 +30,35 @@ type Config struct {
 
 	HTTPAddr string     // CALORE_HTTP_ADDR
 	LogLevel slog.Level // CALORE_LOG_LEVEL: debug, info, warn, error
+
+	Tracking Tracking
+}
+
+// Tracking configures the tracking endpoints of `calore serve` (ingest/tracking).
+type Tracking struct {
+	// Keys sign and verify tracking tokens (CALORE_TRACKING_KEYS,
+	// "kid:base64secret,kid2:base64secret"): the first signs, all verify, so
+	// a key rotates by putting the new one first and dropping the old one
+	// once its links no longer matter.
+	Keys []TrackingKey
+	// DevKeys is true when Keys is the built-in development key
+	// (CALORE_TRACKING_KEYS unset): fine on a laptop, never in production.
+	DevKeys bool
+	// Origins may send web beacons from a browser (CALORE_TRACKING_ORIGINS,
+	// comma separated, e.g. "https://www.example.edu"; "*" allows any).
+	Origins []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
+	// (CALORE_TRACKING_TRUSTED_PROXIES, comma separated CIDRs or addresses).
+	TrustedProxies []netip.Prefix
+	// SpoolDir holds tracking events while Kafka is unreachable
+	// (CALORE_SPOOL_DIR; default .stack/spool when .stack exists, else ./spool).
+	SpoolDir string
+}
+
+// TrackingKey is one HMAC-SHA256 key of the tracking tokens.
+type TrackingKey struct {
+	ID     string // key id carried in each token: letters, digits, '-' or '_', at most 16
+	Secret []byte // at least 32 bytes
 }
 
 // ClickHouse is how to reach the warehouse, over the native protocol.
@@ -42,6 +75,11 @@ const (
 	DefaultKafka       = "127.0.0.1:19092"
 	DefaultClickHouse  = "127.0.0.1:19000"
 	DefaultHTTPAddr    = "127.0.0.1:8080"
+
+	// DefaultTrackingKeys is a DEVELOPMENT-ONLY tracking key, public in this
+	// source file: anyone can forge tokens with it. `calore serve` warns when
+	// it is in use; production sets CALORE_TRACKING_KEYS.
+	DefaultTrackingKeys = "dev:Y2Fsb3JlLWRldmVsb3BtZW50LW9ubHktdHJhY2tpbmcta2V5LW5vdC1zZWNyZXQ="
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in main, a map in
@@ -78,6 +116,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(get("CALORE_LOG_LEVEL", "info"))); err != nil {
 		problems = append(problems, fmt.Errorf("CALORE_LOG_LEVEL: %w", err))
 	}
+	c.Tracking, problems = trackingFromEnv(get, problems)
 	if err := errors.Join(append(problems, c.Validate())...); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
@@ -103,7 +142,99 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("CALORE_HTTP_ADDR: %w", err))
 	}
+	errs = append(errs, c.Tracking.Validate())
 	return errors.Join(errs...)
+}
+
+var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
+
+// trackingFromEnv reads the CALORE_TRACKING_* variables and CALORE_SPOOL_DIR;
+// parse problems are appended to problems.
+func trackingFromEnv(get func(key, def string) string, problems []error) (Tracking, []error) {
+	t := Tracking{SpoolDir: get("CALORE_SPOOL_DIR", defaultSpoolDir())}
+	keys := get("CALORE_TRACKING_KEYS", DefaultTrackingKeys)
+	t.DevKeys = keys == DefaultTrackingKeys
+	for _, kv := range splitList(keys) {
+		id, secret, ok := strings.Cut(kv, ":")
+		if !ok {
+			problems = append(problems, fmt.Errorf("CALORE_TRACKING_KEYS: %q is not kid:base64secret", redact(kv)))
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(secret)
+		if err != nil {
+			b, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(secret, "="))
+		}
+		if err != nil {
+			problems = append(problems, fmt.Errorf("CALORE_TRACKING_KEYS: key %q: secret is not base64", id))
+			continue
+		}
+		t.Keys = append(t.Keys, TrackingKey{ID: id, Secret: b})
+	}
+	t.Origins = splitList(get("CALORE_TRACKING_ORIGINS", ""))
+	for _, p := range splitList(get("CALORE_TRACKING_TRUSTED_PROXIES", "")) {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				problems = append(problems, fmt.Errorf("CALORE_TRACKING_TRUSTED_PROXIES: %q is neither a CIDR nor an address", p))
+				continue
+			}
+			pfx = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+		}
+		t.TrustedProxies = append(t.TrustedProxies, pfx.Masked())
+	}
+	return t, problems
+}
+
+// Validate reports every problem of the tracking settings, joined.
+func (t Tracking) Validate() error {
+	var errs []error
+	if len(t.Keys) == 0 {
+		errs = append(errs, errors.New("CALORE_TRACKING_KEYS: no key"))
+	}
+	seen := map[string]bool{}
+	for _, k := range t.Keys {
+		if !keyIDPattern.MatchString(k.ID) {
+			errs = append(errs, fmt.Errorf("CALORE_TRACKING_KEYS: key id %q: want 1-16 letters, digits, '-' or '_'", k.ID))
+		}
+		if seen[k.ID] {
+			errs = append(errs, fmt.Errorf("CALORE_TRACKING_KEYS: key id %q appears twice", k.ID))
+		}
+		seen[k.ID] = true
+		if len(k.Secret) < 32 {
+			errs = append(errs, fmt.Errorf("CALORE_TRACKING_KEYS: key %q: secret has %d bytes, want at least 32", k.ID, len(k.Secret)))
+		}
+	}
+	for _, o := range t.Origins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("CALORE_TRACKING_ORIGINS: %q is not an origin like https://www.example.edu", o))
+		}
+	}
+	if t.SpoolDir == "" {
+		errs = append(errs, errors.New("CALORE_SPOOL_DIR: empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// defaultSpoolDir is .stack/spool inside a checkout running the local stack,
+// else ./spool.
+func defaultSpoolDir() string {
+	if fi, err := os.Stat(".stack"); err == nil && fi.IsDir() {
+		return ".stack/spool"
+	}
+	return "spool"
+}
+
+// redact keeps a malformed key entry's secret out of error messages.
+func redact(s string) string {
+	if len(s) > 4 {
+		return s[:4] + "…"
+	}
+	return s
 }
 
 func hostPorts(key string, addrs []string) error {

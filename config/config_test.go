@@ -35,6 +35,43 @@ func TestFromEnv(t *testing.T) {
 			},
 		},
 		{
+			name: "tracking defaults: the development key",
+			env:  nil,
+			check: func(t *testing.T, c config.Config) {
+				tr := c.Tracking
+				if !tr.DevKeys || len(tr.Keys) != 1 || tr.Keys[0].ID != "dev" || len(tr.Keys[0].Secret) < 32 || tr.SpoolDir == "" {
+					t.Errorf("tracking defaults: %+v", tr)
+				}
+			},
+		},
+		{
+			name: "tracking keys, origins, proxies, spool",
+			env: map[string]string{
+				"CALORE_TRACKING_KEYS":            "k2:" + strings.Repeat("QUJD", 11) + ", k1:" + strings.Repeat("WFla", 11),
+				"CALORE_TRACKING_ORIGINS":         "https://www.example.edu, *",
+				"CALORE_TRACKING_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, 2001:db8::/32",
+				"CALORE_SPOOL_DIR":                "/var/spool/calore",
+			},
+			check: func(t *testing.T, c config.Config) {
+				tr := c.Tracking
+				if tr.DevKeys || len(tr.Keys) != 2 || tr.Keys[0].ID != "k2" || string(tr.Keys[1].Secret[:3]) != "XYZ" {
+					t.Errorf("keys: %+v", tr.Keys)
+				}
+				if len(tr.Origins) != 2 || len(tr.TrustedProxies) != 3 || tr.TrustedProxies[1].String() != "192.0.2.7/32" || tr.SpoolDir != "/var/spool/calore" {
+					t.Errorf("tracking: %+v", tr)
+				}
+			},
+		},
+		{
+			name: "tracking problems",
+			env: map[string]string{
+				"CALORE_TRACKING_KEYS":            "short:QUJD,bad id!:" + strings.Repeat("QUJD", 11) + ",nocolon,nb64:%%%",
+				"CALORE_TRACKING_ORIGINS":         "www.example.edu",
+				"CALORE_TRACKING_TRUSTED_PROXIES": "proxy.example.edu",
+			},
+			wantErr: []string{"key \"short\": secret has 3 bytes", "key id \"bad id!\"", "not kid:base64secret", "key \"nb64\": secret is not base64", "CALORE_TRACKING_ORIGINS", "CALORE_TRACKING_TRUSTED_PROXIES"},
+		},
+		{
 			name:    "every problem at once",
 			env:     map[string]string{"CALORE_PG_DSN": "mysql://x", "CALORE_KAFKA_PARTITIONS": "many", "CALORE_CLICKHOUSE_ADDR": "nohost", "CALORE_LOG_LEVEL": "loud", "CALORE_CLICKHOUSE_DATABASE": "a;b"},
 			wantErr: []string{"CALORE_PG_DSN", "CALORE_KAFKA_PARTITIONS", "CALORE_CLICKHOUSE_ADDR", "CALORE_LOG_LEVEL", "CALORE_CLICKHOUSE_DATABASE"},
