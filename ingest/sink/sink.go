@@ -1,0 +1,300 @@
+// Package sink consumes Calore's Kafka topics into the ClickHouse warehouse.
+//
+// One consumer group reads the changes and tracking topics. Messages are
+// fetched without auto-commit, decoded and checked against the contract
+// (ingest/schemas), mapped to warehouse rows and buffered; a batch is flushed
+// when it reaches BatchSize messages or FlushInterval after its first
+// message. A flush is a transaction in the stream sense: dead letters are
+// written (acks=all), rows are inserted with native batches, retried with
+// capped exponential backoff while ClickHouse fails, and only then are the
+// offsets committed. A crash or stop at any point redelivers the batch;
+// duplicates carry the same event id and every warehouse query dedups by it.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/calore-crm/calore/ingest/schemas"
+	"github.com/calore-crm/calore/warehouse"
+)
+
+// Dead-letter headers: why a message was refused, and where it came from.
+const (
+	HeaderError     = "calore-error"        // the error, one line
+	HeaderReason    = "calore-error-reason" // schemas.Reason* or "unmappable"
+	HeaderTopic     = "calore-source-topic"
+	HeaderPartition = "calore-source-partition"
+	HeaderOffset    = "calore-source-offset"
+)
+
+// ReasonUnmappable: the message passed the contract but could not become a
+// warehouse row (e.g. a field of the wrong type for its column).
+const ReasonUnmappable = "unmappable"
+
+// Config is how the sink consumes.
+type Config struct {
+	Brokers         []string
+	Topics          []string // full topic names to consume (changes, tracking)
+	DeadLetterTopic string   // full name of the dead-letter topic
+	GroupID         string   // consumer group; every sink process of one deployment shares it
+
+	BatchSize     int           // flush at this many messages (default 10000)
+	FlushInterval time.Duration // or this long after a batch's first message (default 1s)
+	BackoffMin    time.Duration // first retry delay after a failed insert (default 100ms)
+	BackoffMax    time.Duration // cap of the doubling retry delay (default 30s)
+}
+
+func (c *Config) defaults() {
+	if c.GroupID == "" {
+		c.GroupID = "calore-sink"
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 10000
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.BackoffMin <= 0 {
+		c.BackoffMin = 100 * time.Millisecond
+	}
+	if c.BackoffMax <= 0 {
+		c.BackoffMax = 30 * time.Second
+	}
+}
+
+// Validate reports every problem of the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("sink: no kafka brokers"))
+	}
+	if len(c.Topics) == 0 {
+		errs = append(errs, errors.New("sink: no topics"))
+	}
+	if c.DeadLetterTopic == "" {
+		errs = append(errs, errors.New("sink: no dead-letter topic"))
+	}
+	return errors.Join(errs...)
+}
+
+// Sink moves messages from Kafka into ClickHouse.
+type Sink struct {
+	cfg     Config
+	conn    driver.Conn
+	reg     *schemas.Registry
+	metrics *Metrics
+	logger  *slog.Logger
+}
+
+// New returns a sink writing through conn. metrics may come from
+// NewMetrics on any registry.
+func New(cfg Config, conn driver.Conn, reg *schemas.Registry, metrics *Metrics, logger *slog.Logger) (*Sink, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Sink{cfg: cfg, conn: conn, reg: reg, metrics: metrics, logger: logger}, nil
+}
+
+// batch is what has been fetched since the last flush.
+type batch struct {
+	msgs  []kafka.Message // every fetched message, committed together
+	rows  []warehouse.Row
+	dead  []kafka.Message // dead letters to write before committing
+	first time.Time       // when the first message was fetched
+}
+
+func (b *batch) reset() {
+	b.msgs, b.rows, b.dead = b.msgs[:0], b.rows[:0], b.dead[:0]
+}
+
+// Run consumes until ctx is cancelled (then it returns nil, leaving the
+// unflushed batch uncommitted for redelivery) or Kafka fails for good.
+func (s *Sink) Run(ctx context.Context) error {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:          s.cfg.Brokers,
+		GroupID:          s.cfg.GroupID,
+		GroupTopics:      s.cfg.Topics,
+		StartOffset:      kafka.FirstOffset,
+		MinBytes:         1,
+		MaxBytes:         16 << 20,
+		MaxWait:          250 * time.Millisecond,
+		QueueCapacity:    max(1000, s.cfg.BatchSize),
+		CommitInterval:   0, // synchronous commits, only from flush
+		JoinGroupBackoff: time.Second,
+		ErrorLogger:      kafka.LoggerFunc(func(msg string, args ...any) { s.logger.Debug("kafka reader: " + fmt.Sprintf(msg, args...)) }),
+	})
+	defer r.Close()
+	dlq := &kafka.Writer{
+		Addr:                   kafka.TCP(s.cfg.Brokers...),
+		Topic:                  s.cfg.DeadLetterTopic,
+		Balancer:               &kafka.Murmur2Balancer{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchTimeout:           5 * time.Millisecond,
+		AllowAutoTopicCreation: false,
+	}
+	defer dlq.Close()
+
+	s.logger.InfoContext(ctx, "sink consuming", "topics", s.cfg.Topics, "group", s.cfg.GroupID,
+		"batch_size", s.cfg.BatchSize, "flush_interval", s.cfg.FlushInterval)
+	var b batch
+	for {
+		fetchCtx, cancel := ctx, context.CancelFunc(func() {})
+		if len(b.msgs) > 0 {
+			fetchCtx, cancel = context.WithDeadline(ctx, b.first.Add(s.cfg.FlushInterval))
+		}
+		m, err := r.FetchMessage(fetchCtx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				if err := s.flush(ctx, r, dlq, &b, "time"); err != nil {
+					return nil // only a cancelled ctx stops a flush
+				}
+				continue
+			}
+			return fmt.Errorf("sink: fetch from kafka: %w", err)
+		}
+		if len(b.msgs) == 0 {
+			b.first = time.Now()
+		}
+		s.add(&b, m)
+		if len(b.msgs) >= s.cfg.BatchSize {
+			if err := s.flush(ctx, r, dlq, &b, "size"); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// add decodes one message into the batch: rows, or a dead letter.
+func (s *Sink) add(b *batch, m kafka.Message) {
+	b.msgs = append(b.msgs, m)
+	s.metrics.Consumed.WithLabelValues(m.Topic).Inc()
+	s.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)).Set(float64(max(0, m.HighWaterMark-m.Offset-1)))
+	ev, err := s.reg.Decode(m.Value)
+	reason := ReasonUnmappable
+	if err == nil {
+		var rows []warehouse.Row
+		if rows, err = warehouse.Rows(ev); err == nil {
+			b.rows = append(b.rows, rows...)
+			return
+		}
+	} else if se := (*schemas.Error)(nil); errors.As(err, &se) {
+		reason = se.Reason
+	}
+	b.dead = append(b.dead, deadLetter(m, reason, err))
+}
+
+func deadLetter(m kafka.Message, reason string, err error) kafka.Message {
+	var headers []kafka.Header
+	for _, h := range m.Headers { // a re-produced dead letter keeps only its new reason
+		switch h.Key {
+		case HeaderError, HeaderReason, HeaderTopic, HeaderPartition, HeaderOffset:
+		default:
+			headers = append(headers, h)
+		}
+	}
+	headers = append(headers,
+		kafka.Header{Key: HeaderError, Value: []byte(err.Error())},
+		kafka.Header{Key: HeaderReason, Value: []byte(reason)},
+		kafka.Header{Key: HeaderTopic, Value: []byte(m.Topic)},
+		kafka.Header{Key: HeaderPartition, Value: []byte(strconv.Itoa(m.Partition))},
+		kafka.Header{Key: HeaderOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
+	)
+	return kafka.Message{Key: m.Key, Value: m.Value, Headers: headers, Time: m.Time}
+}
+
+// flush makes the batch durable and commits it: dead letters, then rows,
+// each retried with capped exponential backoff until it succeeds, then the
+// offsets. It fails only when ctx is cancelled; the batch then stays
+// uncommitted.
+func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b *batch, trigger string) error {
+	if len(b.dead) > 0 {
+		if err := s.retry(ctx, "write dead letters", func() error { return dlq.WriteMessages(ctx, b.dead...) }); err != nil {
+			return err
+		}
+		for _, d := range b.dead {
+			s.metrics.DeadLetters.WithLabelValues(header(d, HeaderReason)).Inc()
+			s.logger.WarnContext(ctx, "message dead-lettered", "reason", header(d, HeaderReason),
+				"topic", header(d, HeaderTopic), "partition", header(d, HeaderPartition), "offset", header(d, HeaderOffset),
+				"err", header(d, HeaderError))
+		}
+	}
+	if len(b.rows) > 0 {
+		var took time.Duration
+		if err := s.retry(ctx, "insert into clickhouse", func() error {
+			start := time.Now()
+			err := warehouse.Insert(ctx, s.conn, b.rows)
+			took = time.Since(start)
+			if err != nil {
+				s.metrics.InsertErrors.Inc()
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		s.metrics.InsertSeconds.Observe(took.Seconds())
+		for _, row := range b.rows {
+			s.metrics.Rows.WithLabelValues(row.Table.Name).Inc()
+		}
+	}
+	s.metrics.BatchSize.Observe(float64(len(b.msgs)))
+	s.metrics.Flushes.WithLabelValues(trigger).Inc()
+	if err := r.CommitMessages(ctx, b.msgs...); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// After a rebalance the batch belongs to another member, which
+		// reads it again; the warehouse dedups the repeat.
+		s.metrics.CommitErrors.Inc()
+		s.logger.WarnContext(ctx, "commit kafka offsets failed; the batch will be redelivered", "messages", len(b.msgs), "err", err)
+	}
+	s.logger.DebugContext(ctx, "batch flushed", "messages", len(b.msgs), "rows", len(b.rows), "dead", len(b.dead), "trigger", trigger)
+	b.reset()
+	return nil
+}
+
+// retry runs op until it succeeds, sleeping with capped exponential backoff
+// between attempts; it gives up only when ctx is cancelled.
+func (s *Sink) retry(ctx context.Context, what string, op func() error) error {
+	delay := s.cfg.BackoffMin
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil {
+			if attempt > 1 {
+				s.logger.InfoContext(ctx, what+" succeeded after retries", "attempts", attempt)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.logger.WarnContext(ctx, what+" failed; retrying the same batch", "attempt", attempt, "retry_in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, s.cfg.BackoffMax)
+	}
+}
+
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
