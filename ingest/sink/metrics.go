@@ -8,15 +8,15 @@ import (
 // Metrics are the sink's Prometheus metrics, registered on the registry the
 // caller passes (no global registry).
 type Metrics struct {
-	Lag           *prometheus.GaugeVec     // messages behind the partition's high-water mark, per topic and partition
-	Consumed      *prometheus.CounterVec   // messages fetched, per topic
-	BatchSize     prometheus.Histogram     // messages per flushed batch
-	InsertSeconds prometheus.Histogram     // time for one successful ClickHouse insert of a batch
-	InsertErrors  prometheus.Counter       // failed insert attempts (each is retried)
-	Rows          *prometheus.CounterVec   // rows inserted, per table
-	DeadLetters   *prometheus.CounterVec   // messages sent to the dead-letter topic, per reason
-	CommitErrors  prometheus.Counter       // offset commits that failed (the batch is redelivered)
-	Flushes       *prometheus.CounterVec   // flushes, per trigger: size, time
+	Lag           *prometheus.GaugeVec   // messages behind the partition's high-water mark, per topic and partition
+	Consumed      *prometheus.CounterVec // messages fetched, per topic
+	BatchSize     prometheus.Histogram   // messages per flushed batch
+	InsertSeconds prometheus.Histogram   // time for one successful ClickHouse insert of a batch
+	InsertErrors  prometheus.Counter     // failed insert attempts (each is retried)
+	Rows          *prometheus.CounterVec // rows inserted, per table
+	DeadLetters   *prometheus.CounterVec // messages sent to the dead-letter topic, per reason
+	CommitErrors  prometheus.Counter     // offset commits that failed (the batch is redelivered)
+	Flushes       *prometheus.CounterVec // flushes, per trigger: size, time
 }
 
 // NewMetrics registers the sink's metrics on reg.
