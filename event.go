@@ -43,4 +43,6 @@ type TrackingHit struct {
 	IPPrefix      string `json:"ip_prefix,omitempty"`      // client IP truncated (IPv4 /24, IPv6 /48) before storage
 	IsMachine     bool   `json:"is_machine"`               // flagged as a machine, not a person
 	MachineReason string `json:"machine_reason,omitempty"` // why: "apple-mpp", "scanner-fast-click", "bot-ua", …
+
+	Props map[string]string `json:"props,omitempty"` // web.event: the custom event's properties (values as strings)
 }

@@ -1,0 +1,348 @@
+package tracking
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/calore-crm/calore"
+)
+
+// ProducerConfig configures a Producer. Zero durations and sizes take the
+// defaults shown.
+type ProducerConfig struct {
+	Brokers  []string
+	Topic    string // full topic name: cfg.KafkaTopicPrefix + ingest.TopicTracking
+	SpoolDir string
+
+	QueueSize    int           // in-memory queue in front of Kafka; when full, hits go to the spool (10,000)
+	BatchSize    int           // messages per produce call at most (1,000)
+	Linger       time.Duration // how long a batch waits to fill once it has a message (5 ms)
+	WriteTimeout time.Duration // one produce call, retries included (10 s)
+	SyncInterval time.Duration // spool fsync interval (200 ms)
+	RetryMin     time.Duration // first wait before retrying Kafka after a failure (250 ms)
+	RetryMax     time.Duration // longest wait between retries (10 s)
+}
+
+func (c *ProducerConfig) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = 10_000
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	def(&c.Linger, 5*time.Millisecond)
+	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.SyncInterval, 200*time.Millisecond)
+	def(&c.RetryMin, 250*time.Millisecond)
+	def(&c.RetryMax, 10*time.Second)
+}
+
+// Producer sends tracking events to Kafka without making callers wait:
+// Publish puts the event on a bounded in-memory queue and returns; one
+// goroutine takes batches off the queue and produces them with acks=all.
+// When a produce fails (Kafka unreachable), the batch goes to the durable
+// Spool and so does everything after it, in order, until the spool has been
+// replayed to Kafka; a full queue also spills into the spool. Delivery is
+// at-least-once: a batch whose acknowledgement was lost is sent again, and
+// the sink drops repeated event ids.
+type Producer struct {
+	cfg     ProducerConfig
+	logger  *slog.Logger
+	metrics *Metrics
+	writer  *kafka.Writer
+	spool   *Spool
+
+	queue     chan []byte
+	stop      chan context.Context // Close hands its context to the loop
+	done      chan struct{}
+	closeOnce sync.Once
+	closed    chan struct{} // closed once Publish must stop queueing
+}
+
+// ErrProducerClosed is returned by Publish after Close.
+var ErrProducerClosed = errors.New("tracking producer closed")
+
+// NewProducer opens the spool and starts the producer's goroutine; Close
+// stops it.
+func NewProducer(cfg ProducerConfig, logger *slog.Logger, metrics *Metrics) (*Producer, error) {
+	cfg.defaults()
+	if len(cfg.Brokers) == 0 || cfg.Topic == "" || cfg.SpoolDir == "" {
+		return nil, errors.New("tracking producer: brokers, topic and spool dir are required")
+	}
+	spool, err := OpenSpool(cfg.SpoolDir, logger, func(events, bytes int64) {
+		metrics.SpoolEvents.Set(float64(events))
+		metrics.SpoolBytes.Set(float64(bytes))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tracking producer: %w", err)
+	}
+	p := &Producer{
+		cfg: cfg, logger: logger, metrics: metrics, spool: spool,
+		writer: &kafka.Writer{
+			Addr:     kafka.TCP(cfg.Brokers...),
+			Topic:    cfg.Topic,
+			Balancer: &kafka.Hash{}, // by key: one contact's (or browser's) hits stay in order on one partition
+			// kafka-go's defaults are acks=none and a 1 s batch timeout.
+			RequiredAcks:    kafka.RequireAll,
+			BatchTimeout:    time.Millisecond,
+			BatchSize:       cfg.BatchSize,
+			BatchBytes:      16 << 20,
+			MaxAttempts:     3,
+			WriteBackoffMin: 50 * time.Millisecond,
+			WriteBackoffMax: 500 * time.Millisecond,
+			WriteTimeout:    cfg.WriteTimeout,
+			ReadTimeout:     cfg.WriteTimeout,
+			Transport:       &kafka.Transport{DialTimeout: 3 * time.Second, MetadataTTL: 30 * time.Second},
+		},
+		queue:  make(chan []byte, cfg.QueueSize),
+		stop:   make(chan context.Context),
+		done:   make(chan struct{}),
+		closed: make(chan struct{}),
+	}
+	go p.loop()
+	return p, nil
+}
+
+// Publish queues ev for Kafka and returns at once; it never waits on Kafka.
+// When the queue is full the event is appended to the spool instead.
+func (p *Producer) Publish(ev calore.Event) error {
+	v, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("publish %s: encode: %w", ev.Type, err)
+	}
+	select {
+	case <-p.closed:
+		return ErrProducerClosed
+	default:
+	}
+	select {
+	case p.queue <- v:
+		return nil
+	default:
+	}
+	if err := p.spool.Append(v); err != nil {
+		p.metrics.PublishErrors.Inc()
+		return fmt.Errorf("publish %s: queue full and %w", ev.Type, err)
+	}
+	p.metrics.Spooled.Inc()
+	return nil
+}
+
+// Close stops taking events, sends what is queued (to Kafka if it answers
+// before ctx ends, else to the spool), syncs the spool and closes. Call it
+// after the HTTP server has stopped calling Publish.
+func (p *Producer) Close(ctx context.Context) error {
+	first := false
+	p.closeOnce.Do(func() { close(p.closed); first = true })
+	if first {
+		select {
+		case p.stop <- ctx: // the loop drains with ctx: once it is over, the rest goes to the spool
+		case <-p.done:
+		}
+	}
+	<-p.done
+	var late [][]byte // published while Close ran: straight to the spool
+	for len(p.queue) > 0 {
+		late = append(late, <-p.queue)
+	}
+	p.toSpool(late)
+	var errs []error
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("close tracking producer: %w", err))
+	}
+	if err := p.writer.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close kafka writer: %w", err))
+	}
+	if err := p.spool.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// SpoolSize reports what waits in the spool.
+func (p *Producer) SpoolSize() (events, bytes int64) { return p.spool.Size() }
+
+// loop is the producer's one goroutine: batches from the queue to Kafka or
+// the spool, spool replay when Kafka is back, spool fsync on an interval.
+func (p *Producer) loop() {
+	defer close(p.done)
+	sync := time.NewTicker(p.cfg.SyncInterval)
+	defer sync.Stop()
+	retry := time.NewTimer(0) // try the spool at start: earlier runs may have left events
+	defer retry.Stop()
+	backoff := p.cfg.RetryMin
+	canReplay := true
+	batch := make([][]byte, 0, p.cfg.BatchSize)
+
+	fail := func() {
+		canReplay = false
+		retry.Reset(backoff)
+		backoff = min(backoff*2, p.cfg.RetryMax)
+	}
+	for {
+		// Replay one chunk at a time so new events keep being taken off
+		// the queue (into the spool, behind the replayed ones).
+		if canReplay && p.spool.Pending() > 0 {
+			if _, err := p.replay(context.Background(), 10*p.cfg.BatchSize); err != nil {
+				p.logger.Warn("tracking: kafka still unreachable, keeping events in the spool", "err", err, "retry_in", backoff)
+				fail()
+			} else {
+				backoff = p.cfg.RetryMin
+				if p.spool.Pending() > 0 && len(p.queue) == 0 {
+					select { // more to replay and nothing new: go on at once
+					case ctx := <-p.stop:
+						p.drain(ctx, batch[:0])
+						return
+					default:
+						continue
+					}
+				}
+			}
+		}
+		batch = batch[:0]
+		select {
+		case v := <-p.queue:
+			batch = append(batch, v)
+		case <-sync.C:
+			p.syncSpool()
+			continue
+		case <-retry.C:
+			canReplay = true
+			continue
+		case ctx := <-p.stop:
+			p.drain(ctx, batch)
+			return
+		}
+		linger := time.NewTimer(p.cfg.Linger)
+	fill:
+		for len(batch) < p.cfg.BatchSize {
+			select {
+			case v := <-p.queue:
+				batch = append(batch, v)
+			case <-linger.C:
+				break fill
+			}
+		}
+		linger.Stop()
+		p.metrics.QueueLength.Set(float64(len(p.queue)))
+		if p.spool.Pending() > 0 {
+			p.toSpool(batch) // keep order: the spool drains first
+			continue
+		}
+		if err := p.produce(context.Background(), batch); err != nil {
+			p.logger.Warn("tracking: kafka produce failed, spooling", "err", err, "messages", len(batch))
+			p.toSpool(batch)
+			fail()
+		}
+	}
+}
+
+// drain empties the queue at Close: into Kafka while it works and ctx
+// lasts, else into the spool. Events already in the spool stay there for
+// the next run.
+func (p *Producer) drain(ctx context.Context, batch [][]byte) {
+	kafkaOK := p.spool.Pending() == 0
+	for {
+		for len(batch) < p.cfg.BatchSize {
+			select {
+			case v := <-p.queue:
+				batch = append(batch, v)
+				continue
+			default:
+			}
+			break
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if kafkaOK && ctx.Err() == nil {
+			if err := p.produce(ctx, batch); err != nil {
+				p.logger.Warn("tracking: kafka produce failed at shutdown, spooling", "err", err, "messages", len(batch))
+				kafkaOK = false
+				p.toSpool(batch)
+			}
+		} else {
+			p.toSpool(batch)
+		}
+		batch = batch[:0]
+	}
+	p.metrics.QueueLength.Set(0)
+	p.syncSpool()
+}
+
+// produce writes batch to Kafka with acks=all. On a partial failure only
+// the failed messages are returned in the error's Unsent.
+func (p *Producer) produce(ctx context.Context, batch [][]byte) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.WriteTimeout)
+	defer cancel()
+	msgs := make([]kafka.Message, len(batch))
+	for i, v := range batch {
+		msgs[i] = kafka.Message{Key: keyOf(v), Value: v}
+	}
+	start := time.Now()
+	err := p.writer.WriteMessages(ctx, msgs...)
+	p.metrics.ProduceTime.Observe(time.Since(start).Seconds())
+	p.metrics.BatchSize.Observe(float64(len(batch)))
+	if err != nil {
+		p.metrics.ProduceErrors.Inc()
+		return fmt.Errorf("produce %d messages to %s: %w", len(batch), p.cfg.Topic, err)
+	}
+	p.metrics.Produced.Add(float64(len(batch)))
+	return nil
+}
+
+// replay sends up to limit spooled messages to Kafka, in order.
+func (p *Producer) replay(ctx context.Context, limit int) (int, error) {
+	n, err := p.spool.Replay(limit, p.cfg.BatchSize, func(values [][]byte) error {
+		return p.produce(ctx, values)
+	})
+	p.metrics.Replayed.Add(float64(n))
+	if n > 0 {
+		events, _ := p.spool.Size()
+		p.logger.Info("tracking: replayed spooled events to kafka", "events", n, "still_spooled", events)
+	}
+	return n, err
+}
+
+func (p *Producer) toSpool(batch [][]byte) {
+	if len(batch) == 0 {
+		return
+	}
+	if err := p.spool.Append(batch...); err != nil {
+		// Nowhere left to put them: count and log the loss loudly.
+		p.metrics.PublishErrors.Add(float64(len(batch)))
+		p.logger.Error("tracking: events lost: kafka unreachable and spool append failed", "err", err, "messages", len(batch))
+		return
+	}
+	p.metrics.Spooled.Add(float64(len(batch)))
+}
+
+func (p *Producer) syncSpool() {
+	if err := p.spool.Sync(); err != nil {
+		p.logger.Error("tracking: spool fsync failed", "err", err)
+	}
+}
+
+// keyOf extracts the Kafka key (the envelope's aggregate_id) from an encoded
+// calore.Event.
+func keyOf(v []byte) []byte {
+	var k struct {
+		AggregateID string `json:"aggregate_id"`
+	}
+	if json.Unmarshal(v, &k) != nil || k.AggregateID == "" {
+		return nil
+	}
+	return []byte(k.AggregateID)
+}
