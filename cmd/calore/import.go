@@ -3,13 +3,134 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/calore-crm/calore/config"
+	"github.com/calore-crm/calore/ingest/importer"
+	"github.com/calore-crm/calore/postgres"
 )
 
-// cmdImport is not built yet: see issue 3. This file is replaced by the real command.
+const importUsage = `usage: calore import --kind KIND [flags] FILE
+
+Loads a CSV or XLSX file into the operational store, merging with what is
+there (docs/import.md). KIND is one of: contacts, organisations (donations,
+events, registrations, interactions, journey: not built yet).
+
+flags:
+`
+
+// cmdImport is `calore import`: it prints the report on stdout, every bad row
+// included, and the progress on stderr (a bar on a terminal, lines otherwise).
 func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	return errors.New("calore import: not built yet (issue 3)")
+	opts, file, err := parseImportArgs(args, stderr)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	var size int64 = -1
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	opts.Progress = importer.NewProgress(stderr, isTerminal(stderr), 5*time.Second)
+
+	pool, err := postgres.Open(ctx, cfg.PostgresDSN)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	rep, err := importer.New(pool, logger).Import(ctx, f, file, size, opts)
+	if rep != nil {
+		rep.Write(stdout)
+	}
+	return err
+}
+
+// parseImportArgs reads the flags, which may come before or after FILE.
+func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string, error) {
+	fs := flag.NewFlagSet("calore import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, importUsage)
+		fs.PrintDefaults()
+	}
+	kind := fs.String("kind", "", "what the file holds: contacts, organisations, …")
+	mapping := fs.String("mapping", "", "JSON file mapping headers to fields, e.g. {\"Cell. privato\": \"phone\", \"Note\": \"-\"}")
+	source := fs.String("source", "", "marketing source of the people in the file (default \"import:<file name>\")")
+	match := fs.String("match", "", "what identifies an existing record, comma separated: contacts email,name; organisations vat,tax_code,name (default all)")
+	policy := fs.String("policy", "", "merge policy per field: field=overwrite|fill-empty|keep,…; *=… sets the default (fill-empty)")
+	dryRun := fs.Bool("dry-run", false, "report what would be created, updated and in conflict, and write nothing")
+	atomic := fs.Bool("atomic", false, "all or nothing: import nothing if any row is bad or in conflict")
+	sheet := fs.String("sheet", "", "XLSX worksheet to read (default the first)")
+	defaultKind := fs.String("default-kind", "", "kind of new records whose row has none (contacts: other; organisations: company)")
+	cc := fs.String("country-code", "39", "country calling code of phone numbers written without one")
+
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return importer.Options{}, "", errUsage
+			}
+			return importer.Options{}, "", errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	var problems []error
+	k, err := importer.ParseKind(*kind)
+	if *kind == "" {
+		err = errors.New("--kind is required")
+	}
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(files) != 1 {
+		problems = append(problems, fmt.Errorf("want exactly one FILE, got %d", len(files)))
+	}
+	opts := importer.Options{Kind: k, Source: strings.TrimSpace(*source), DryRun: *dryRun, Atomic: *atomic,
+		Sheet: *sheet, DefaultCC: strings.TrimPrefix(*cc, "+")}
+	if *match != "" {
+		opts.Match = strings.Split(*match, ",")
+	}
+	if k == importer.Contacts {
+		opts.DefaultPersonKind = *defaultKind
+	} else {
+		opts.DefaultOrgKind = *defaultKind
+	}
+	if spec, ok := importer.SpecOf(k); ok {
+		if opts.Policies, err = importer.ParsePolicies(spec, *policy); err != nil {
+			problems = append(problems, err)
+		}
+	} else if err == nil {
+		problems = append(problems, fmt.Errorf("--kind %s: not built yet (its tables are not in the schema)", k))
+	}
+	if *mapping != "" {
+		if opts.Mapping, err = importer.LoadMapping(*mapping); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	if len(problems) > 0 {
+		return importer.Options{}, "", fmt.Errorf("import: %w", errors.Join(problems...))
+	}
+	return opts, files[0], nil
+}
+
+// isTerminal reports whether w is a terminal, where a progress bar belongs.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,0 +1,193 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/calore-crm/calore"
+)
+
+// personColumns are the people columns a contacts file feeds, with their
+// merge behaviour. kind is inserted apart (it has no empty value).
+var personColumns = []column{
+	{field: "first_name", column: "first_name", kind: colText, twin: true},
+	{field: "last_name", column: "last_name", kind: colText, twin: true},
+	{field: "kind", column: "kind", kind: colText},
+	{field: "minor", column: "is_minor", kind: colBool},
+	{field: "language", column: "language", kind: colText},
+	{field: "nationality", column: "nationality", kind: colText},
+	{field: "country", column: "country", kind: colText},
+	{field: "region", column: "region", kind: colText},
+	{field: "province", column: "province", kind: colText},
+	{field: "city", column: "city", kind: colText},
+	{field: "birth_date", column: "birth_date", kind: colNullable},
+	{field: "graduation_year", column: "graduation_year", kind: colNullable},
+	{field: "degree_course", column: "degree_course", kind: colText},
+	{field: "macro_category", column: "macro_category", kind: colText},
+	{field: "tags", column: "tags", kind: colArray},
+}
+
+// emailFields are the contact fields holding addresses, with the type each
+// gets in person_emails.
+var emailFields = []struct{ field, typ string }{
+	{"email", calore.EmailPersonal},
+	{"email_institutional", calore.EmailInstitutional},
+	{"email_2", calore.EmailSecondary},
+}
+
+type contactMerger struct {
+	opts  Options
+	match map[string]bool
+}
+
+func newContactMerger(opts Options) (*contactMerger, error) {
+	match, err := matchSet(opts.Match, "email", "name")
+	if err != nil {
+		return nil, err
+	}
+	if opts.DefaultPersonKind == "" {
+		opts.DefaultPersonKind = calore.KindOther
+	}
+	if !slices.Contains(calore.PersonKinds, opts.DefaultPersonKind) {
+		return nil, calore.FieldError("default-kind", "%q is not one of %v", opts.DefaultPersonKind, calore.PersonKinds)
+	}
+	return &contactMerger{opts: opts, match: match}, nil
+}
+
+// personPayload is the outbox payload of person p: the row shaped like
+// calore.Person's JSON, with its emails, phones, sources and preferred email.
+const personPayload = `to_jsonb(p) || jsonb_build_object(
+  'emails', coalesce((SELECT jsonb_agg(jsonb_build_object('id', e.id, 'type', e.type, 'address', e.address, 'last_confirmed_at', e.last_confirmed_at) ORDER BY e.id)
+                        FROM person_emails e WHERE e.person_id = p.id), '[]'),
+  'phones', coalesce((SELECT jsonb_agg(jsonb_build_object('id', f.id, 'type', f.type, 'number', f.number) ORDER BY f.id)
+                        FROM person_phones f WHERE f.person_id = p.id), '[]'),
+  'sources', coalesce((SELECT jsonb_agg(jsonb_build_object('source', ps.source, 'first_seen_at', ps.first_seen_at) ORDER BY ps.source)
+                        FROM person_sources ps WHERE ps.person_id = p.id), '[]'),
+  'preferred_email', coalesce((SELECT pe.address FROM person_preferred_email pe WHERE pe.person_id = p.id), ''))`
+
+func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx) (mergeResult, error) {
+	var keepTypes []string // email types not added to existing people
+	for _, e := range emailFields {
+		if m.opts.Policies.For(e.field) == Keep {
+			keepTypes = append(keepTypes, e.typ)
+		}
+	}
+	addPhones := m.opts.Policies.For("phone") != Keep
+	insertCols := slices.DeleteFunc(slices.Clone(personColumns), func(c column) bool { return c.field == "kind" })
+
+	steps := []step{
+		{what: "name keys", sql: `UPDATE ` + stageTable + ` SET match_key = nullif(calore_name_key(first_name_ascii, last_name_ascii), '')
+			WHERE coalesce(first_name_ascii, '') <> '' AND coalesce(last_name_ascii, '') <> ''`},
+		{what: "stage emails", sql: `CREATE TEMP TABLE import_emails ON COMMIT DROP AS
+			SELECT DISTINCT ON (s.row_no, v.address) s.row_no, v.address, v.type
+			  FROM ` + stageTable + ` s, LATERAL (VALUES (s.email, 'personal', 1), (s.email_institutional, 'institutional', 2), (s.email_2, 'secondary', 3)) v(address, type, ord)
+			 WHERE v.address IS NOT NULL
+			 ORDER BY s.row_no, v.address, v.ord`},
+		{what: "index staged emails", sql: `CREATE INDEX ON import_emails (address)`},
+		{what: "changed set", sql: `CREATE TEMP TABLE import_changed (id bigint PRIMARY KEY, fields boolean NOT NULL) ON COMMIT DROP`},
+		// the same address twice in the file: the first row wins
+		{what: "repeated emails", sql: `UPDATE ` + stageTable + ` s SET conflict = format('email %s is also in row %s: only the first row is imported', d.address, d.first)
+			FROM (SELECT row_no, address, min(row_no) OVER (PARTITION BY address) AS first FROM import_emails) d
+			WHERE d.row_no = s.row_no AND d.first < d.row_no AND s.conflict IS NULL`},
+	}
+	if m.match["email"] {
+		steps = append(steps, step{what: "match by email", sql: `UPDATE ` + stageTable + ` s
+			SET target_id = CASE WHEN m.n = 1 THEN m.pid END,
+			    conflict = CASE WHEN m.n > 1 THEN format('its emails belong to %s different people (ids %s)', m.n, m.ids) END
+			FROM (SELECT e.row_no, min(coalesce(p.merged_into, p.id)) AS pid, count(DISTINCT coalesce(p.merged_into, p.id)) AS n,
+			             string_agg(DISTINCT coalesce(p.merged_into, p.id)::text, ', ') AS ids
+			        FROM import_emails e JOIN person_emails pe ON pe.address_norm = e.address JOIN people p ON p.id = pe.person_id
+			       GROUP BY e.row_no) m
+			WHERE m.row_no = s.row_no AND s.conflict IS NULL`})
+	}
+	if m.match["name"] {
+		steps = append(steps, step{what: "match by name", sql: `UPDATE ` + stageTable + ` s
+			SET target_id = CASE WHEN m.n = 1 THEN m.pid END,
+			    conflict = CASE WHEN m.n > 1 THEN format('%s people are named %s (ids %s): an email would tell them apart', m.n, s.match_key, m.ids) END
+			FROM (SELECT s.row_no, min(p.id) AS pid, count(*) AS n, array_to_string((array_agg(p.id ORDER BY p.id))[1:5], ', ') AS ids
+			        FROM ` + stageTable + ` s JOIN people p ON p.name_key = s.match_key AND p.status = 'active'
+			       WHERE s.target_id IS NULL AND s.conflict IS NULL
+			       GROUP BY s.row_no) m
+			WHERE m.row_no = s.row_no`})
+	}
+	steps = append(steps,
+		// several rows matching one person: the first row wins
+		step{what: "repeated matches", sql: `UPDATE ` + stageTable + ` s SET conflict = format('matches the same person (id %s) as row %s: only the first row is imported', s.target_id, d.first)
+			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY target_id) AS first FROM ` + stageTable + ` WHERE target_id IS NOT NULL AND conflict IS NULL) d
+			WHERE d.row_no = s.row_no AND d.first < d.row_no`},
+		// an address already belonging to someone else (possible when email matching is off,
+		// or when the name matched another person)
+		step{what: "emails of others", sql: `UPDATE ` + stageTable + ` s SET conflict = format('email %s belongs to another person (id %s)', e.address, coalesce(p.merged_into, p.id))
+			FROM import_emails e JOIN person_emails pe ON pe.address_norm = e.address JOIN people p ON p.id = pe.person_id
+			WHERE e.row_no = s.row_no AND s.conflict IS NULL AND coalesce(p.merged_into, p.id) IS DISTINCT FROM s.target_id`},
+	)
+	if m.match["name"] {
+		// two new people with one name in the file: the first row wins
+		steps = append(steps, step{what: "repeated names", sql: `UPDATE ` + stageTable + ` s SET conflict = format('same name (%s) as row %s, which creates that person: only the first row is imported', s.match_key, d.first)
+			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY match_key) AS first FROM ` + stageTable + `
+			       WHERE target_id IS NULL AND conflict IS NULL AND match_key IS NOT NULL) d
+			WHERE d.row_no = s.row_no AND d.first < d.row_no`})
+	}
+	steps = append(steps,
+		step{what: "draw new ids", sql: `UPDATE ` + stageTable + ` SET is_new = true, target_id = nextval(pg_get_serial_sequence('people', 'id'))
+			WHERE target_id IS NULL AND conflict IS NULL`},
+		step{what: "insert people", sql: insertSQL("people", insertCols, []string{"kind"}, []string{"coalesce(s.kind, $1)"}), args: []any{m.opts.DefaultPersonKind}},
+		step{what: "update people", sql: `WITH u AS (` + mergeSQL("people", personColumns, m.opts.Policies) + `)
+			INSERT INTO import_changed SELECT id, true FROM u`},
+		step{what: "add emails", sql: `WITH ins AS (
+			INSERT INTO person_emails (person_id, type, address)
+			SELECT DISTINCT ON (e.address) s.target_id, e.type, e.address
+			  FROM import_emails e JOIN ` + stageTable + ` s USING (row_no)
+			 WHERE s.conflict IS NULL AND (s.is_new OR e.type <> ALL ($1::text[]))
+			 ORDER BY e.address, e.row_no
+			ON CONFLICT (address_norm) DO NOTHING
+			RETURNING person_id)
+			INSERT INTO import_changed SELECT DISTINCT person_id, false FROM ins ON CONFLICT DO NOTHING`, args: []any{keepTypes}},
+		step{what: "add phones", sql: `WITH ins AS (
+			INSERT INTO person_phones (person_id, type, number)
+			SELECT s.target_id, CASE WHEN s.phone LIKE '+39%' AND s.phone NOT LIKE '+393%' THEN 'landline' ELSE 'mobile' END, s.phone
+			  FROM ` + stageTable + ` s
+			 WHERE s.phone IS NOT NULL AND s.conflict IS NULL AND (s.is_new OR $1)
+			   AND NOT EXISTS (SELECT 1 FROM person_phones f WHERE f.person_id = s.target_id AND f.number_norm = s.phone)
+			RETURNING person_id)
+			INSERT INTO import_changed SELECT DISTINCT person_id, false FROM ins ON CONFLICT DO NOTHING`, args: []any{addPhones}},
+		step{what: "add source", sql: `WITH ins AS (
+			INSERT INTO person_sources (person_id, source)
+			SELECT target_id, $1 FROM ` + stageTable + ` WHERE conflict IS NULL
+			ON CONFLICT DO NOTHING
+			RETURNING person_id)
+			INSERT INTO import_changed SELECT person_id, false FROM ins ON CONFLICT DO NOTHING`, args: []any{m.opts.Source}},
+		// a new email, phone or source changes the person too: new version
+		step{what: "version people", sql: `UPDATE people p SET version = p.version + 1, updated_at = now()
+			FROM import_changed c JOIN ` + stageTable + ` s ON s.target_id = c.id AND s.conflict IS NULL
+			WHERE p.id = c.id AND NOT c.fields AND NOT s.is_new`},
+		step{what: "write outbox", sql: `INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload)
+			SELECT gen_random_uuid(), CASE WHEN s.is_new THEN 'person.created' ELSE 'person.updated' END, 'person', p.id::text, 1, ` + personPayload + `
+			  FROM ` + stageTable + ` s JOIN people p ON p.id = s.target_id
+			 WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))
+			 ORDER BY s.row_no`},
+	)
+	if err := exec(ctx, tx, steps...); err != nil {
+		return mergeResult{}, err
+	}
+	return counts(ctx, tx)
+}
+
+// counts reads what the merge did from the staging table.
+func counts(ctx context.Context, tx pgx.Tx) (mergeResult, error) {
+	var r mergeResult
+	err := tx.QueryRow(ctx, `SELECT
+		count(*) FILTER (WHERE conflict IS NULL AND is_new),
+		count(*) FILTER (WHERE conflict IS NULL AND NOT is_new AND EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id)),
+		count(*) FILTER (WHERE conflict IS NULL AND NOT is_new AND NOT EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))
+		FROM `+stageTable+` s`).Scan(&r.created, &r.updated, &r.unchanged)
+	if err != nil {
+		return r, fmt.Errorf("count results: %w", err)
+	}
+	r.events = r.created + r.updated
+	r.conflicts, err = conflicts(ctx, tx)
+	return r, err
+}

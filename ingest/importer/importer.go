@@ -1,0 +1,297 @@
+// Package importer loads CSV and XLSX files into the operational store
+// (R4.1-R4.3): it maps the header onto a kind's fields, parses and normalises
+// every row (reporting each bad one with its row, column and reason), copies
+// the good rows into a temporary staging table with COPY and merges them
+// set-wise into the store: matching existing records (people by email or by
+// transliterated name, organisations by VAT number, tax code or name),
+// applying a merge policy per field, and writing one outbox event per record
+// it creates or changes, in the same transaction.
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/calore-crm/calore"
+)
+
+// DB is what the importer needs of PostgreSQL: a *pgxpool.Pool or a *pgx.Conn.
+type DB interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Options are the settings of one import.
+type Options struct {
+	Kind     Kind
+	Mapping  map[string]string // header → field, from --mapping; wins over the built-in synonyms
+	Source   string            // marketing source of every person in the file (R1.7); "" = "import:<file name>"
+	Match    []string          // contacts: "email", "name"; organisations: "vat", "tax_code", "name"; nil = all
+	Policies Policies          // per field; zero = fill-empty everywhere
+	DryRun   bool              // do everything, then roll back
+	Atomic   bool              // any bad row or conflict: import nothing
+	Sheet    string            // XLSX worksheet; "" = the first
+
+	DefaultCC         string // phone country code when a number has none; "" = "39"
+	DefaultPersonKind string // kind of a new person whose row has none; "" = "other"
+	DefaultOrgKind    string // kind of a new organisation whose row has none; "" = "company"
+
+	Progress Progress // nil = none
+}
+
+// Report says what an import did (or, with DryRun, would do).
+type Report struct {
+	Kind      Kind
+	File      string
+	Source    string
+	Rows      int        // data rows read
+	Created   int        // records created
+	Updated   int        // existing records changed
+	Unchanged int        // rows that matched a record and changed nothing
+	Conflicts []RowError // rows left out: ambiguous match or repeated in the file
+	Errors    []RowError // rows left out: unreadable or invalid values
+	Ignored   []string   // columns that feed no field
+	Events    int        // outbox rows written
+	DryRun    bool
+	Atomic    bool
+	Committed bool // false for a dry run and for an atomic import with problems
+	Duration  time.Duration
+}
+
+// Bad is the number of rows left out.
+func (r *Report) Bad() int { return len(r.Errors) + len(r.Conflicts) }
+
+// Write prints the report for a person: the counts, then every bad row.
+func (r *Report) Write(w io.Writer) {
+	verb := "imported"
+	switch {
+	case r.DryRun:
+		verb = "dry run, nothing written"
+	case !r.Committed:
+		verb = "atomic import rolled back, nothing written"
+	}
+	fmt.Fprintf(w, "%s %s (%s): %d rows; %d created, %d updated, %d unchanged, %d conflicts, %d bad rows; %d outbox events; source %q; %s\n",
+		r.File, r.Kind, verb, r.Rows, r.Created, r.Updated, r.Unchanged, len(r.Conflicts), len(r.Errors), r.Events, r.Source, r.Duration.Round(time.Millisecond))
+	if len(r.Ignored) > 0 {
+		fmt.Fprintf(w, "columns not imported: %s\n", strings.Join(r.Ignored, ", "))
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "bad %s\n", e)
+	}
+	for _, e := range r.Conflicts {
+		fmt.Fprintf(w, "conflict %s\n", e)
+	}
+}
+
+// ErrRolledBack is returned (wrapped) by an atomic import that found bad rows
+// or conflicts and so wrote nothing; the report lists them.
+var ErrRolledBack = errors.New("atomic import: bad rows or conflicts, nothing imported")
+
+// Importer runs imports against one database.
+type Importer struct {
+	db     DB
+	logger *slog.Logger
+}
+
+// New returns an importer on db.
+func New(db DB, logger *slog.Logger) *Importer {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Importer{db: db, logger: logger}
+}
+
+// Import reads a CSV or XLSX file from r (name decides the format by its
+// extension; size, when known, drives the progress of a CSV file) and merges
+// it into the store in one transaction.
+func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size int64, opts Options) (*Report, error) {
+	start := time.Now()
+	spec, ok := SpecOf(opts.Kind)
+	if !ok {
+		return nil, calore.Errorf(calore.ErrInvalid, "importing %s is not built yet: its tables are not in the schema", opts.Kind)
+	}
+	if opts.Progress == nil {
+		opts.Progress = NoProgress{}
+	}
+	if opts.DefaultCC == "" {
+		opts.DefaultCC = "39"
+	}
+	if opts.Source == "" {
+		opts.Source = "import:" + filepath.Base(name)
+	}
+	m, err := newMerger(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Kind: opts.Kind, File: filepath.Base(name), Source: opts.Source, DryRun: opts.DryRun, Atomic: opts.Atomic}
+
+	cr := &countingReader{r: r}
+	br := io.Reader(cr)
+	format := DetectFormat(name, nil)
+	recs, err := OpenRecords(br, format, opts.Sheet)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", rep.File, err)
+	}
+	defer recs.Close()
+	_, header, err := recs.Next()
+	if errors.Is(err, io.EOF) {
+		return nil, calore.Errorf(calore.ErrInvalid, "import %s: the file has no header row", rep.File)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("import %s: read the header: %w", rep.File, err)
+	}
+	layout, err := MapHeader(spec, header, opts.Mapping)
+	if err != nil {
+		return nil, &calore.Error{Kind: calore.ErrInvalid, Message: fmt.Sprintf("import %s: %v", rep.File, err)}
+	}
+	rep.Ignored = layout.Ignored()
+
+	src := &rowSource{recs: recs, parser: &Parser{Layout: layout, DefaultCC: opts.DefaultCC, Location: rome()}, progress: opts.Progress}
+	if total := recs.Total(); total > 0 {
+		opts.Progress.Phase("reading rows", int64(total))
+		src.pos = func() int64 { return int64(src.rows) }
+	} else {
+		opts.Progress.Phase("reading "+rep.File, size)
+		src.pos = func() int64 { return cr.n }
+	}
+
+	tx, err := im.db.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: begin: %w", rep.File, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+
+	if _, err := tx.Exec(ctx, stageDDL(spec)); err != nil {
+		return nil, fmt.Errorf("import %s: create staging table: %w", rep.File, err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stageTable}, layout.StageColumns(), src); err != nil {
+		return nil, fmt.Errorf("import %s: copy rows into staging: %w", rep.File, err)
+	}
+	opts.Progress.Set(src.pos())
+	opts.Progress.Done()
+	rep.Rows, rep.Errors = src.rows, src.errors
+	if _, err := tx.Exec(ctx, "ANALYZE "+stageTable); err != nil {
+		return nil, fmt.Errorf("import %s: analyze staging: %w", rep.File, err)
+	}
+
+	opts.Progress.Phase("merging", -1)
+	res, err := m.merge(ctx, tx)
+	opts.Progress.Done()
+	if err != nil {
+		return nil, fmt.Errorf("import %s: merge %s: %w", rep.File, opts.Kind, err)
+	}
+	rep.Created, rep.Updated, rep.Unchanged, rep.Conflicts, rep.Events = res.created, res.updated, res.unchanged, res.conflicts, res.events
+	slices.SortFunc(rep.Errors, func(a, b RowError) int { return a.Row - b.Row })
+
+	switch {
+	case opts.DryRun:
+		// the deferred Rollback undoes everything
+	case opts.Atomic && rep.Bad() > 0:
+		rep.Duration = time.Since(start)
+		im.logger.Info("import rolled back", "file", rep.File, "kind", rep.Kind, "bad", len(rep.Errors), "conflicts", len(rep.Conflicts))
+		return rep, fmt.Errorf("import %s: %w (%d bad rows, %d conflicts)", rep.File, ErrRolledBack, len(rep.Errors), len(rep.Conflicts))
+	default:
+		if err := tx.Commit(ctx); err != nil {
+			return nil, fmt.Errorf("import %s: commit: %w", rep.File, err)
+		}
+		rep.Committed = true
+	}
+	rep.Duration = time.Since(start)
+	im.logger.Info("import", "file", rep.File, "kind", rep.Kind, "rows", rep.Rows, "created", rep.Created, "updated", rep.Updated,
+		"unchanged", rep.Unchanged, "conflicts", len(rep.Conflicts), "bad", len(rep.Errors), "dry_run", rep.DryRun, "committed", rep.Committed, "took", rep.Duration)
+	return rep, nil
+}
+
+// rome is the zone of times written without one; UTC if the zone database is missing.
+func rome() *time.Location {
+	loc, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// mergeResult is what a merge did.
+type mergeResult struct {
+	created, updated, unchanged, events int
+	conflicts                           []RowError
+}
+
+// merger merges the staging table of one kind into its tables.
+type merger interface {
+	merge(ctx context.Context, tx pgx.Tx) (mergeResult, error)
+}
+
+func newMerger(spec Spec, opts Options) (merger, error) {
+	switch spec.Kind {
+	case Contacts:
+		return newContactMerger(opts)
+	case Organisations:
+		return newOrgMerger(opts)
+	}
+	return nil, calore.Errorf(calore.ErrInvalid, "importing %s is not built yet", spec.Kind)
+}
+
+// exec runs the statements in order, naming the step that failed.
+func exec(ctx context.Context, tx pgx.Tx, steps ...step) error {
+	for _, s := range steps {
+		if _, err := tx.Exec(ctx, s.sql, s.args...); err != nil {
+			return fmt.Errorf("%s: %w", s.what, err)
+		}
+	}
+	return nil
+}
+
+type step struct {
+	what string
+	sql  string
+	args []any
+}
+
+// conflicts reads the rows the merge left out, in row order.
+func conflicts(ctx context.Context, tx pgx.Tx) ([]RowError, error) {
+	rows, err := tx.Query(ctx, `SELECT row_no, conflict FROM `+stageTable+` WHERE conflict IS NOT NULL ORDER BY row_no`)
+	if err != nil {
+		return nil, fmt.Errorf("read conflicts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowError, error) {
+		var e RowError
+		var n int32
+		err := r.Scan(&n, &e.Reason)
+		e.Row = int(n)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read conflicts: %w", err)
+	}
+	return out, nil
+}
+
+func matchSet(match []string, allowed ...string) (map[string]bool, error) {
+	if len(match) == 0 {
+		match = allowed
+	}
+	set := map[string]bool{}
+	for _, m := range match {
+		m = strings.ToLower(strings.TrimSpace(m))
+		if m == "" {
+			continue
+		}
+		if !slices.Contains(allowed, m) {
+			return nil, calore.FieldError("match", "%q is not one of %s", m, strings.Join(allowed, ", "))
+		}
+		set[m] = true
+	}
+	if len(set) == 0 {
+		return nil, calore.FieldError("match", "nothing to match on (want %s)", strings.Join(allowed, ", "))
+	}
+	return set, nil
+}

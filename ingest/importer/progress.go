@@ -1,0 +1,107 @@
+package importer
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Progress hears how far an import is. The importer calls Phase when a step
+// starts (total -1 when its size is not known), Set as it goes, and Done at
+// the end. Implementations need not be safe for concurrent use.
+type Progress interface {
+	Phase(name string, total int64)
+	Set(done int64)
+	Done()
+}
+
+// NoProgress reports nothing.
+type NoProgress struct{}
+
+func (NoProgress) Phase(string, int64) {}
+func (NoProgress) Set(int64)           {}
+func (NoProgress) Done()               {}
+
+// NewProgress returns a progress bar when w is a terminal, else plain lines
+// every interval (for logs and CI), e.g. "import: reading 41% (4100/10000)".
+func NewProgress(w io.Writer, terminal bool, interval time.Duration) Progress {
+	if terminal {
+		return &barProgress{w: w}
+	}
+	return &lineProgress{w: w, every: interval, now: time.Now}
+}
+
+type barProgress struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+func (b *barProgress) Phase(name string, total int64) {
+	b.Done()
+	b.bar = progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(b.w),
+		progressbar.OptionSetDescription(name),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionSetPredictTime(total > 0),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.w) }),
+	)
+}
+
+func (b *barProgress) Set(done int64) {
+	if b.bar != nil {
+		_ = b.bar.Set64(done)
+	}
+}
+
+func (b *barProgress) Done() {
+	if b.bar != nil {
+		_ = b.bar.Finish()
+		b.bar = nil
+	}
+}
+
+type lineProgress struct {
+	w     io.Writer
+	every time.Duration
+	now   func() time.Time
+
+	name        string
+	total, done int64
+	start, last time.Time
+}
+
+func (l *lineProgress) Phase(name string, total int64) {
+	l.Done()
+	l.name, l.total, l.done = name, total, 0
+	l.start = l.now()
+	l.last = l.start
+	fmt.Fprintf(l.w, "import: %s…\n", name)
+}
+
+func (l *lineProgress) Set(done int64) {
+	l.done = done
+	if now := l.now(); now.Sub(l.last) >= l.every {
+		l.last = now
+		l.line()
+	}
+}
+
+func (l *lineProgress) line() {
+	if l.total > 0 {
+		fmt.Fprintf(l.w, "import: %s %d%% (%d/%d)\n", l.name, l.done*100/l.total, l.done, l.total)
+	} else {
+		fmt.Fprintf(l.w, "import: %s %d\n", l.name, l.done)
+	}
+}
+
+func (l *lineProgress) Done() {
+	if l.name == "" {
+		return
+	}
+	fmt.Fprintf(l.w, "import: %s done in %s\n", l.name, l.now().Sub(l.start).Round(time.Millisecond))
+	l.name = ""
+}
