@@ -45,7 +45,7 @@ type Row struct {
 // TrackingEvents is the table of tracking hits.
 var TrackingEvents = &Table{Name: "tracking_events", Columns: []string{
 	"event_id", "event_time", "kind", "contact_id", "campaign_id", "send_id", "anonymous_id", "url", "name",
-	"referrer", "user_agent", "ip_prefix", "is_machine", "machine_reason", "schema_version",
+	"referrer", "user_agent", "ip_prefix", "is_machine", "machine_reason", "props", "schema_version",
 }}
 
 // ChangeLog is the raw log of every change event.
@@ -58,11 +58,12 @@ type FieldKind int
 
 // Field kinds.
 const (
-	String FieldKind = iota // JSON string (a number is kept as its text)
-	Int                     // JSON integer or numeric string → Int64
-	Time                    // RFC 3339, "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" → DateTime (UTC); missing → 1970-01-01
-	Money                   // JSON number or decimal string → Decimal(18, 2)
-	Flag                    // JSON boolean, 0/1 → UInt8
+	String  FieldKind = iota // JSON string (a number is kept as its text)
+	Int                      // JSON integer or numeric string → Int64
+	Time                     // RFC 3339, "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD" → DateTime (UTC); missing → 1970-01-01
+	Money                    // JSON number or decimal string → Decimal(18, 2)
+	Flag                     // JSON boolean, 0/1 → UInt8
+	Present                  // 1 when a key holds a non-null value (attended_at set → attended)
 )
 
 // Field maps one column of a record table to the first of Keys present in
@@ -142,45 +143,64 @@ var RecordTables = map[string]*RecordTable{
 		f("created_at", Time)),
 	"campaign": recordTable("campaign", "dim_campaigns",
 		f("name", String, "name", "title"),
-		f("channel", String, "channel", "kind"),
+		f("channel", String),
 		f("status", String),
-		f("starts_at", Time, "starts_at", "start_at", "scheduled_at", "sent_at"),
+		f("office", String),
+		f("newsletter", String),
+		f("starts_at", Time, "scheduled_at", "starts_at", "sent_at"),
+		f("sent_at", Time),
 		f("created_at", Time)),
 	"event": recordTable("event", "dim_events",
 		f("name", String, "name", "title"),
-		f("kind", String, "kind", "type"),
-		f("location", String, "location", "venue"),
-		f("starts_at", Time, "starts_at", "start_at", "date"),
+		f("kind", String),
+		f("office", String),
+		f("series_id", Int),
+		f("location", String),
+		f("is_online", Flag),
+		f("capacity", Int),
+		f("starts_at", Time),
 		f("created_at", Time)),
 	"interaction": recordTable("interaction", "fact_interactions",
-		f("person_id", Int, "person_id", "contact_id"),
+		f("person_id", Int),
 		f("organisation_id", Int),
-		f("kind", String, "kind", "type"),
 		f("channel", String),
-		ft("occurred_at", "occurred_at", "happened_at", "at", "created_at")),
+		f("direction", String),
+		f("office", String),
+		f("event_id", Int),
+		f("campaign_id", Int),
+		ft("occurred_at", "occurred_at", "created_at")),
 	"donation": recordTable("donation", "fact_donations",
-		f("person_id", Int, "person_id", "donor_id", "contact_id"),
+		f("person_id", Int),
 		f("organisation_id", Int),
 		f("campaign_id", Int),
-		f("amount", Money, "amount", "amount_eur"),
+		f("amount", Money),
 		f("currency", String),
-		ft("donated_at", "donated_at", "received_at", "date", "created_at")),
+		f("periodicity", String),
+		f("purpose", String),
+		ft("donated_at", "donated_on", "donated_at", "created_at")),
 	"registration": recordTable("registration", "fact_registrations",
-		f("person_id", Int, "person_id", "contact_id"),
-		f("event_id", Int, "event_id"),
+		f("event_id", Int),
+		f("person_id", Int),
 		f("status", String),
-		f("attended", Flag, "attended"),
-		ft("registered_at", "registered_at", "created_at")),
-	"send": recordTable("send", "fact_sends",
+		f("source", String),
+		f("is_vip", Flag),
+		f("attended", Present, "attended_at"),
+		ft("registered_at", "registered_at", "invited_at", "created_at"),
+		f("attended_at", Time)),
+	"campaign_send": recordTable("campaign_send", "fact_sends",
 		f("campaign_id", Int),
-		f("person_id", Int, "person_id", "contact_id"),
+		f("person_id", Int),
 		f("status", String),
-		ft("sent_at", "sent_at", "created_at")),
+		ft("sent_at", "sent_at", "created_at"),
+		f("opened_at", Time),
+		f("clicked_at", Time)),
 	"journey_stage": recordTable("journey_stage", "fact_journey_stages",
-		f("person_id", Int, "person_id", "contact_id"),
-		f("journey", String, "journey", "funnel"),
-		f("stage", String, "stage", "to_stage"),
-		ft("entered_at", "entered_at", "changed_at", "created_at")),
+		f("person_id", Int),
+		f("journey", String, "programme", "journey"),
+		f("stage", String),
+		f("touchpoint", String),
+		f("source", String),
+		ft("entered_at", "reached_at", "entered_at", "created_at")),
 }
 
 // Version orders the changes of one record: the event's time in
@@ -203,13 +223,25 @@ func Rows(ev calore.Event) ([]Row, error) {
 		if err := json.Unmarshal(ev.Payload, &h); err != nil {
 			return nil, fmt.Errorf("tracking payload: %w", err)
 		}
+		// props (web.event properties) go to a JSON String column: 18.16
+		// has no Map type.
+		var extra struct {
+			Props json.RawMessage `json:"props"`
+		}
+		if err := json.Unmarshal(ev.Payload, &extra); err != nil {
+			return nil, fmt.Errorf("tracking payload: %w", err)
+		}
+		props := "{}"
+		if len(extra.Props) > 0 && string(extra.Props) != "null" {
+			props = string(extra.Props)
+		}
 		var machine uint8
 		if h.IsMachine {
 			machine = 1
 		}
 		return []Row{{TrackingEvents, []any{
 			id, at, ev.Type, h.ContactID, h.CampaignID, h.SendID, h.AnonymousID, h.URL, h.Name,
-			h.Referrer, h.UserAgent, h.IPPrefix, machine, h.MachineReason, uint16(ev.SchemaVersion),
+			h.Referrer, h.UserAgent, h.IPPrefix, machine, h.MachineReason, props, uint16(ev.SchemaVersion),
 		}}}, nil
 	}
 	rows := []Row{{ChangeLog, []any{
@@ -295,6 +327,11 @@ func convert(fl Field, raw any, eventTime time.Time) (any, error) {
 		}
 	case Int:
 		return toInt(raw)
+	case Present:
+		if raw != nil {
+			return uint8(1), nil
+		}
+		return uint8(0), nil
 	case Flag:
 		switch v := raw.(type) {
 		case nil:
@@ -318,6 +355,9 @@ func convert(fl Field, raw any, eventTime time.Time) (any, error) {
 		case json.Number:
 			return decimal.NewFromString(v.String())
 		case string:
+			if v == "" {
+				return decimal.Zero, nil
+			}
 			return decimal.NewFromString(v)
 		}
 		return nil, fmt.Errorf("want an amount, got %v", raw)

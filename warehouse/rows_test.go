@@ -47,16 +47,16 @@ func TestRecordTablesCurrentState(t *testing.T) {
 		change("person.merged", t0.Add(time.Second), map[string]any{"id": 2, "merged_into": 1}))
 	events = append(events,
 		change("organisation.created", t0, map[string]any{"id": 10, "legal_name": "ACME", "sector": "engineering"}),
-		change("campaign.created", t0, map[string]any{"id": 20, "name": "Spring appeal", "channel": "email", "starts_at": "2026-03-01"}),
+		change("campaign.created", t0, map[string]any{"id": 20, "name": "Spring appeal", "channel": "email", "scheduled_at": "2026-03-01"}),
 		change("event.created", t0, map[string]any{"id": 30, "name": "Alumni night", "starts_at": "2026-04-02T18:00:00Z"}),
-		change("interaction.created", t0, map[string]any{"id": 40, "person_id": 1, "kind": "meeting", "occurred_at": "2026-03-10T10:00:00Z"}),
-		change("donation.created", t0, map[string]any{"id": 50, "person_id": 1, "campaign_id": 20, "amount": "125.50", "currency": "EUR", "donated_at": "2026-03-12"}),
-		change("donation.updated", t0.Add(time.Second), map[string]any{"id": 50, "person_id": 1, "campaign_id": 20, "amount": 130, "currency": "EUR", "donated_at": "2026-03-12"}),
+		change("interaction.created", t0, map[string]any{"id": 40, "person_id": 1, "channel": "meeting", "occurred_at": "2026-03-10T10:00:00Z"}),
+		change("donation.created", t0, map[string]any{"id": 50, "person_id": 1, "campaign_id": 20, "amount": "125.50", "currency": "EUR", "donated_on": "2026-03-12T00:00:00Z"}),
+		change("donation.updated", t0.Add(time.Second), map[string]any{"id": 50, "person_id": 1, "campaign_id": 20, "amount": 130, "currency": "EUR", "donated_on": "2026-03-12T00:00:00Z"}),
 		change("registration.created", t0, map[string]any{"id": 60, "person_id": 1, "event_id": 30, "status": "registered"}),
-		change("registration.updated", t0.Add(time.Second), map[string]any{"id": 60, "person_id": 1, "event_id": 30, "status": "attended", "attended": true}),
-		change("send.created", t0, map[string]any{"id": 70, "campaign_id": 20, "person_id": 1, "status": "sent", "sent_at": "2026-03-01T08:00:00Z"}),
-		change("journey_stage.created", t0, map[string]any{"id": 80, "person_id": 1, "journey": "alumni", "stage": "engaged"}),
-		change("note.created", t0, map[string]any{"id": 90, "text": "kept in change_log only"}),
+		change("registration.updated", t0.Add(time.Second), map[string]any{"id": 60, "person_id": 1, "event_id": 30, "status": "attended", "attended_at": "2026-04-02T18:30:00Z"}),
+		change("campaign_send.created", t0, map[string]any{"id": 70, "campaign_id": 20, "person_id": 1, "status": "sent", "sent_at": "2026-03-01T08:00:00Z"}),
+		change("journey_stage.created", t0, map[string]any{"id": 80, "person_id": 1, "programme": "alumni", "stage": "engaged"}),
+		change("consent.created", t0, map[string]any{"id": 90, "purpose": "newsletter"}),
 	)
 	var rows []warehouse.Row
 	for _, ev := range events {

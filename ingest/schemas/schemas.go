@@ -50,8 +50,8 @@ const TrackingAggregate = "tracking"
 // topic, as "<aggregate>.<verb>".
 var ChangeAggregates = []string{
 	"person", "organisation", "campaign", "event", // dimensions
-	"interaction", "donation", "registration", "send", "journey_stage", // facts
-	"affiliation", "partnership", "consent", "pledge", "note", "score", // recorded verbatim in change_log only
+	"interaction", "donation", "registration", "campaign_send", "journey_stage", // facts
+	"affiliation", "partnership", "collaboration", "research_contract", "consent", "event_series", "user", "score", // change_log only
 }
 
 // ChangeVerbs are the verbs of change types.

@@ -23,6 +23,8 @@ func TestDecode(t *testing.T) {
 		{"page view, anonymous", `{` + id + `,"type":"web.pageview","schema_version":1,"time":"2026-03-14T09:30:00+01:00","aggregate":"tracking","aggregate_id":"anon:abc","payload":{"anonymous_id":"abc","url":"https://www.example.edu/"}}`, ""},
 		{"custom web event", `{` + id + `,"type":"web.event","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"tracking","aggregate_id":"contact:3","payload":{"contact_id":3,"name":"form_submitted"}}`, ""},
 		{"person updated", `{` + id + `,"type":"person.updated","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"person","aggregate_id":"42","payload":{"id":42,"first_name":"Ada"}}`, ""},
+		{"custom web event with props", `{` + id + `,"type":"web.event","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"tracking","aggregate_id":"anon:x","payload":{"anonymous_id":"x","name":"video_play","props":{"video":"intro"}}}`, ""},
+		{"props must be strings", `{` + id + `,"type":"web.event","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"tracking","aggregate_id":"anon:x","payload":{"anonymous_id":"x","name":"video_play","props":{"seconds":12}}}`, schemas.ReasonSchema},
 		{"not json", `{"event_id":`, schemas.ReasonBadJSON},
 		{"json array", `[1,2]`, schemas.ReasonBadJSON},
 		{"no event id", `{"type":"email.open","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"tracking","aggregate_id":"contact:42","payload":{}}`, schemas.ReasonEnvelope},

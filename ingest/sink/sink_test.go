@@ -495,3 +495,15 @@ func total(c prometheus.Collector) float64 {
 	}
 	return sum
 }
+
+// TestMappingsFollowTheContract: every typed warehouse table is fed by an
+// aggregate the contract accepts, so no mapping is dead code.
+func TestMappingsFollowTheContract(t *testing.T) {
+	for agg, rt := range warehouse.RecordTables {
+		t.Run(agg, func(t *testing.T) {
+			if _, _, ok := schemas.SplitChange(agg + ".updated"); !ok {
+				t.Errorf("%s (table %s) is not a change aggregate of the contract", agg, rt.Table.Name)
+			}
+		})
+	}
+}

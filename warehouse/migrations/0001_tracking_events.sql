@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS tracking_events
     ip_prefix      String,
     is_machine     UInt8,
     machine_reason String,
+    props          String DEFAULT '{}',
     schema_version UInt16 DEFAULT 1,
     received_at    DateTime DEFAULT now()
 )

@@ -9,7 +9,10 @@ CREATE TABLE IF NOT EXISTS dim_campaigns
     name        String,
     channel     String,
     status      String,
+    office      String,
+    newsletter  String,
     starts_at   DateTime,
+    sent_at     DateTime,
     created_at  DateTime,
     payload     String
 )

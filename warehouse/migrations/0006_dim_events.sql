@@ -8,7 +8,11 @@ CREATE TABLE IF NOT EXISTS dim_events
     changed_at  DateTime,
     name        String,
     kind        String,
+    office      String,
+    series_id   Int64,
     location    String,
+    is_online   UInt8,
+    capacity    Int64,
     starts_at   DateTime,
     created_at  DateTime,
     payload     String

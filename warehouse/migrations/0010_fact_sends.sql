@@ -10,6 +10,8 @@ CREATE TABLE IF NOT EXISTS fact_sends
     person_id   Int64,
     status      String,
     sent_at     DateTime,
+    opened_at   DateTime,
+    clicked_at  DateTime,
     payload     String
 )
 ENGINE = ReplacingMergeTree(version)

@@ -9,6 +9,8 @@ CREATE TABLE IF NOT EXISTS fact_journey_stages
     person_id   Int64,
     journey     String,
     stage       String,
+    touchpoint  String,
+    source      String,
     entered_at  DateTime,
     payload     String
 )
