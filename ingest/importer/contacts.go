@@ -69,7 +69,7 @@ const personPayload = `to_jsonb(p) || jsonb_build_object(
   'preferred_email', coalesce((SELECT pe.address FROM person_preferred_email pe WHERE pe.person_id = p.id), ''))`
 
 func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx) (mergeResult, error) {
-	var keepTypes []string // email types not added to existing people
+	keepTypes := []string{} // email types not added to existing people (not nil: NULL would match nothing)
 	for _, e := range emailFields {
 		if m.opts.Policies.For(e.field) == Keep {
 			keepTypes = append(keepTypes, e.typ)
