@@ -211,10 +211,10 @@ func TestMergeByEmail(t *testing.T) {
 		wantCity, wantCourse string
 		wantFirst            string
 	}{
-		{"", "Milano", "Ingegneria", "Mario"},                            // fill-empty: only the empty course is filled
-		{"city=overwrite", "Torino", "Ingegneria", "Mario"},              // overwrite the chosen field only
-		{"*=overwrite", "Torino", "Ingegneria", "MARIO"},                 // overwrite everything the file has
-		{"*=keep", "Milano", "", "Mario"},                                // change nothing
+		{"", "Milano", "Ingegneria", "Mario"},                                // fill-empty: only the empty course is filled
+		{"city=overwrite", "Torino", "Ingegneria", "Mario"},                  // overwrite the chosen field only
+		{"*=overwrite", "Torino", "Ingegneria", "MARIO"},                     // overwrite everything the file has
+		{"*=keep", "Milano", "", "Mario"},                                    // change nothing
 		{"*=keep,degree_course=fill-empty", "Milano", "Ingegneria", "Mario"}, // keep all but one
 	}
 	for _, tt := range tests {

@@ -94,7 +94,7 @@ func (s *rowSource) Next() bool {
 }
 
 func (s *rowSource) Values() ([]any, error) { return s.row.Values, nil }
-func (s *rowSource) Err() error              { return s.err }
+func (s *rowSource) Err() error             { return s.err }
 
 // countingReader counts the bytes read through it, for the progress of a CSV file.
 type countingReader struct {
