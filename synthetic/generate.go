@@ -574,12 +574,14 @@ func (g *generator) events(y int) {
 }
 
 func (g *generator) register(y int, ev calore.CalendarEvent, audience string, showUp float64, invites int) {
+	invitedOnce := map[int]bool{} // one registration per person and event
 	add := func(personIdx int, registerP float64, vip bool) {
 		p := g.ds.People[personIdx]
 		invited := ev.StartsAt.AddDate(0, 0, -30)
-		if p.CreatedAt.After(invited) {
+		if p.CreatedAt.After(invited) || invitedOnce[personIdx] {
 			return
 		}
+		invitedOnce[personIdx] = true
 		r := calore.Registration{Meta: meta(g.nextID(&g.nextRegistration), invited), EventID: ev.ID, PersonID: p.ID, Status: calore.RegInvited,
 			Source: []string{"form", "eventbrite", "open_day_app"}[g.rng.IntN(3)], InvitedAt: &invited, IsVIP: vip}
 		if g.rng.Float64() < registerP {
@@ -680,8 +682,7 @@ func (g *generator) mail(y int) error {
 		c := g.campaign(fmt.Sprintf("Appello %d/%d", k+1, y), "fundraising", "", sent)
 		var tr Traffic
 		n := min(len(g.alumni), int(20_000*scale))
-		for i := 0; i < n; i++ {
-			ai := g.rng.IntN(len(g.alumni))
+		for _, ai := range g.rng.Perm(len(g.alumni))[:n] { // each alumnus at most once
 			a := g.alumni[ai]
 			g.send(&tr, c, a.idx, ai, sigmoid(-1.0+a.affinity), sigmoid(-1.5+0.6*a.affinity), a.mpp, y)
 		}
