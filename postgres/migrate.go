@@ -29,7 +29,9 @@ func provider(pool *pgxpool.Pool, logger *slog.Logger) (*goose.Provider, func() 
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
-		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true), goose.WithSlog(logger))
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true), goose.WithSlog(logger),
+		// migrations written on parallel branches may land below the newest applied one
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("postgres migrations: %w", err)

@@ -99,9 +99,10 @@ func SchemaStatus(ctx context.Context, conn driver.Conn) (schema.Status, error) 
 	return schema.Status{Store: "clickhouse", Current: current, Latest: ms[len(ms)-1].version}, nil
 }
 
-// Migrate applies, in order, every embedded migration newer than the
-// database's version. It refuses a database whose schema is newer than the
-// binary.
+// Migrate applies, in version order, every embedded migration the database
+// has not applied yet — also one numbered below the newest applied, so that
+// migrations written on parallel branches all land. It refuses a database
+// holding a migration this binary does not know (a newer binary migrated it).
 func Migrate(ctx context.Context, conn driver.Conn, logger *slog.Logger) (schema.Result, error) {
 	ms, err := loadMigrations()
 	if err != nil {
@@ -115,9 +116,13 @@ func Migrate(ctx context.Context, conn driver.Conn, logger *slog.Logger) (schema
 	if err := st.CheckNotNewer(); err != nil {
 		return schema.Result{}, err
 	}
+	applied, err := appliedVersions(ctx, conn)
+	if err != nil {
+		return schema.Result{}, err
+	}
 	res := schema.Result{Store: "clickhouse", From: current, To: current}
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		logger.InfoContext(ctx, "applying clickhouse migration", "file", m.name)
@@ -128,9 +133,26 @@ func Migrate(ctx context.Context, conn driver.Conn, logger *slog.Logger) (schema
 			return res, fmt.Errorf("record clickhouse migration %s: %w", m.name, err)
 		}
 		res.Applied = append(res.Applied, m.name)
-		res.To = m.version
+		res.To = max(res.To, m.version)
 	}
 	return res, nil
+}
+
+func appliedVersions(ctx context.Context, conn driver.Conn) (map[int64]bool, error) {
+	rows, err := conn.Query(ctx, `SELECT DISTINCT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read applied clickhouse migrations: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read applied clickhouse migrations: %w", err)
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
 
 // record inserts the migration's row. It goes through a native batch: an

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/warehouse"
@@ -60,5 +61,39 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	_, err = warehouse.Migrate(ctx, conn, slog.New(slog.DiscardHandler))
 	if !errors.Is(err, calore.ErrConflict) {
 		t.Fatalf("migrate on a newer schema: err = %v, want a conflict", err)
+	}
+}
+
+// TestMigrateAppliesAGapBelowTheNewest: a database that has the newest
+// migration but lacks an older one (written on a parallel branch) gets the
+// older one on the next run.
+func TestMigrateAppliesAGapBelowTheNewest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := warehousetest.New(t)
+	// forget migration 1 as if it had not been applied
+	if err := conn.Exec(ctx, `ALTER TABLE schema_migrations DELETE WHERE version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	// mutations are asynchronous on 18.16: wait until the row is gone
+	for i := 0; ; i++ {
+		var n uint64
+		if err := conn.QueryRow(ctx, `SELECT count() FROM schema_migrations WHERE version = 1`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if i > 100 {
+			t.Fatal("delete mutation did not finish")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res, err := warehouse.Migrate(ctx, conn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Applied) != 1 || res.Applied[0] != "0001_tracking_events.sql" {
+		t.Fatalf("applied %v, want only the missing 0001", res.Applied)
 	}
 }

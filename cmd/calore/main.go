@@ -40,6 +40,7 @@ commands:
   relay     publish the PostgreSQL outbox to Kafka
   sink      consume Kafka into the ClickHouse warehouse
   serve     HTTP: tracking endpoints, API, dashboards, /metrics
+  seed      load the synthetic university (--scale demo|full --seed N) into an empty store
   help      this text
 
 Configuration comes from CALORE_* environment variables (see README.md);
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdRelay(ctx, cfg, logger, args[1:], stdout)
 	case "sink":
 		return cmdSink(ctx, cfg, logger, args[1:], stdout)
+	case "seed":
+		return cmdSeed(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(ctx, cfg, logger, args[1:], stdout)
 	case "help", "-h", "--help":
