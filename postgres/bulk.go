@@ -54,7 +54,7 @@ func bulkColumns[T any](t *table[T]) (cols, exprs []string) {
 
 // ensureStage creates the table's stage, once per transaction, and returns
 // its name. A column with a write expression is staged as text: the
-// expressions are written for the text the store binds (nullif(%s, ”)).
+// expressions are written for the text the store binds (nullif on the empty string).
 func ensureStage[T any](ctx context.Context, tx pgx.Tx, t *table[T]) (string, error) {
 	var zero T
 	sel := []string{"id", "version", "created_at", "updated_at"}
