@@ -219,21 +219,20 @@ func Rows(ev calore.Event) ([]Row, error) {
 	}
 	at := clampTime(ev.Time)
 	if ev.Aggregate == "tracking" {
-		var h calore.TrackingHit
-		if err := json.Unmarshal(ev.Payload, &h); err != nil {
-			return nil, fmt.Errorf("tracking payload: %w", err)
-		}
 		// props (web.event properties) go to a JSON String column: 18.16
-		// has no Map type.
-		var extra struct {
+		// has no Map type. Decoded next to the hit so that this works
+		// whether or not calore.TrackingHit has the field.
+		var hp struct {
+			calore.TrackingHit
 			Props json.RawMessage `json:"props"`
 		}
-		if err := json.Unmarshal(ev.Payload, &extra); err != nil {
+		if err := json.Unmarshal(ev.Payload, &hp); err != nil {
 			return nil, fmt.Errorf("tracking payload: %w", err)
 		}
+		h := hp.TrackingHit
 		props := "{}"
-		if len(extra.Props) > 0 && string(extra.Props) != "null" {
-			props = string(extra.Props)
+		if len(hp.Props) > 0 && string(hp.Props) != "null" {
+			props = string(hp.Props)
 		}
 		var machine uint8
 		if h.IsMachine {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -87,11 +88,12 @@ func (c Config) Validate() error {
 
 // Sink moves messages from Kafka into ClickHouse.
 type Sink struct {
-	cfg     Config
-	conn    driver.Conn
-	reg     *schemas.Registry
-	metrics *Metrics
-	logger  *slog.Logger
+	cfg      Config
+	conn     driver.Conn
+	reg      *schemas.Registry
+	metrics  *Metrics
+	logger   *slog.Logger
+	decoders chan struct{} // semaphore: background decoders running
 }
 
 // New returns a sink writing through conn. metrics may come from
@@ -101,20 +103,33 @@ func New(cfg Config, conn driver.Conn, reg *schemas.Registry, metrics *Metrics, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Sink{cfg: cfg, conn: conn, reg: reg, metrics: metrics, logger: logger}, nil
+	return &Sink{cfg: cfg, conn: conn, reg: reg, metrics: metrics, logger: logger,
+		decoders: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // batch is what has been fetched since the last flush.
 type batch struct {
-	msgs  []kafka.Message // every fetched message, committed together
-	rows  []warehouse.Row
-	dead  []kafka.Message // dead letters to write before committing
-	first time.Time       // when the first message was fetched
+	msgs    []kafka.Message // every fetched message, committed together
+	first   time.Time       // when the first message was fetched
+	pending int             // msgs[len(msgs)-pending:] not yet handed to a decoder
+	chunks  []*chunk        // decoding, or decoded, in fetch order
 }
 
-func (b *batch) reset() {
-	b.msgs, b.rows, b.dead = b.msgs[:0], b.rows[:0], b.dead[:0]
+// chunk is a run of messages decoded in the background while the sink
+// fetches more: the JSON Schema checks are the sink's main CPU cost.
+type chunk struct {
+	done chan struct{}
+	decoded
 }
+
+// decoded is messages turned into warehouse rows and dead letters.
+type decoded struct {
+	rows []warehouse.Row
+	dead []kafka.Message
+}
+
+// chunkSize is how many messages one background decoder takes.
+const chunkSize = 512
 
 // Run consumes until ctx is cancelled (then it returns nil, leaving the
 // unflushed batch uncommitted for redelivery) or Kafka fails for good.
@@ -177,23 +192,87 @@ func (s *Sink) Run(ctx context.Context) error {
 	}
 }
 
-// add decodes one message into the batch: rows, or a dead letter.
+// add appends one fetched message to the batch, handing full chunks to a
+// background decoder.
 func (s *Sink) add(b *batch, m kafka.Message) {
 	b.msgs = append(b.msgs, m)
-	s.metrics.Consumed.WithLabelValues(m.Topic).Inc()
-	s.metrics.Lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)).Set(float64(max(0, m.HighWaterMark-m.Offset-1)))
-	ev, err := s.reg.Decode(m.Value)
-	reason := ReasonUnmappable
-	if err == nil {
-		var rows []warehouse.Row
-		if rows, err = warehouse.Rows(ev); err == nil {
-			b.rows = append(b.rows, rows...)
-			return
-		}
-	} else if se := (*schemas.Error)(nil); errors.As(err, &se) {
-		reason = se.Reason
+	b.pending++
+	if b.pending >= chunkSize {
+		s.dispatch(b)
 	}
-	b.dead = append(b.dead, deadLetter(m, reason, err))
+}
+
+// dispatch starts decoding the batch's pending messages. At most GOMAXPROCS
+// decoders run at once (s.decoders).
+func (s *Sink) dispatch(b *batch) {
+	if b.pending == 0 {
+		return
+	}
+	msgs := b.msgs[len(b.msgs)-b.pending:]
+	b.pending = 0
+	c := &chunk{done: make(chan struct{})}
+	b.chunks = append(b.chunks, c)
+	s.decoders <- struct{}{}
+	go func() {
+		defer func() { <-s.decoders; close(c.done) }()
+		c.decoded = s.decode(msgs)
+	}()
+}
+
+// collect waits for every chunk of the batch and joins them in order.
+func (s *Sink) collect(b *batch) decoded {
+	s.dispatch(b)
+	var out decoded
+	for _, c := range b.chunks {
+		<-c.done
+		out.rows = append(out.rows, c.rows...)
+		out.dead = append(out.dead, c.dead...)
+	}
+	b.chunks = b.chunks[:0]
+	return out
+}
+
+// decode checks and maps messages: rows, or a dead letter each.
+func (s *Sink) decode(msgs []kafka.Message) decoded {
+	var out decoded
+	for _, m := range msgs {
+		ev, err := s.reg.Decode(m.Value)
+		reason := ReasonUnmappable
+		if err == nil {
+			var rows []warehouse.Row
+			if rows, err = warehouse.Rows(ev); err == nil {
+				out.rows = append(out.rows, rows...)
+				continue
+			}
+		} else if se := (*schemas.Error)(nil); errors.As(err, &se) {
+			reason = se.Reason
+		}
+		out.dead = append(out.dead, deadLetter(m, reason, err))
+	}
+	return out
+}
+
+// observe updates the consumption metrics once per batch.
+func (s *Sink) observe(msgs []kafka.Message) {
+	type tp struct {
+		topic     string
+		partition int
+	}
+	last := map[tp]kafka.Message{}
+	perTopic := map[string]int{}
+	for _, m := range msgs {
+		perTopic[m.Topic]++
+		k := tp{m.Topic, m.Partition}
+		if prev, ok := last[k]; !ok || m.Offset > prev.Offset {
+			last[k] = m
+		}
+	}
+	for t, n := range perTopic {
+		s.metrics.Consumed.WithLabelValues(t).Add(float64(n))
+	}
+	for k, m := range last {
+		s.metrics.Lag.WithLabelValues(k.topic, strconv.Itoa(k.partition)).Set(float64(max(0, m.HighWaterMark-m.Offset-1)))
+	}
 }
 
 func deadLetter(m kafka.Message, reason string, err error) kafka.Message {
@@ -220,22 +299,24 @@ func deadLetter(m kafka.Message, reason string, err error) kafka.Message {
 // offsets. It fails only when ctx is cancelled; the batch then stays
 // uncommitted.
 func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b *batch, trigger string) error {
-	if len(b.dead) > 0 {
-		if err := s.retry(ctx, "write dead letters", func() error { return dlq.WriteMessages(ctx, b.dead...) }); err != nil {
+	s.observe(b.msgs)
+	d := s.collect(b)
+	if len(d.dead) > 0 {
+		if err := s.retry(ctx, "write dead letters", func() error { return dlq.WriteMessages(ctx, d.dead...) }); err != nil {
 			return err
 		}
-		for _, d := range b.dead {
-			s.metrics.DeadLetters.WithLabelValues(header(d, HeaderReason)).Inc()
-			s.logger.WarnContext(ctx, "message dead-lettered", "reason", header(d, HeaderReason),
-				"topic", header(d, HeaderTopic), "partition", header(d, HeaderPartition), "offset", header(d, HeaderOffset),
-				"err", header(d, HeaderError))
+		for _, m := range d.dead {
+			s.metrics.DeadLetters.WithLabelValues(header(m, HeaderReason)).Inc()
+			s.logger.WarnContext(ctx, "message dead-lettered", "reason", header(m, HeaderReason),
+				"topic", header(m, HeaderTopic), "partition", header(m, HeaderPartition), "offset", header(m, HeaderOffset),
+				"err", header(m, HeaderError))
 		}
 	}
-	if len(b.rows) > 0 {
+	if len(d.rows) > 0 {
 		var took time.Duration
 		if err := s.retry(ctx, "insert into clickhouse", func() error {
 			start := time.Now()
-			err := warehouse.Insert(ctx, s.conn, b.rows)
+			err := warehouse.Insert(ctx, s.conn, d.rows)
 			took = time.Since(start)
 			if err != nil {
 				s.metrics.InsertErrors.Inc()
@@ -245,8 +326,12 @@ func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b 
 			return err
 		}
 		s.metrics.InsertSeconds.Observe(took.Seconds())
-		for _, row := range b.rows {
-			s.metrics.Rows.WithLabelValues(row.Table.Name).Inc()
+		perTable := map[string]int{}
+		for _, row := range d.rows {
+			perTable[row.Table.Name]++
+		}
+		for t, n := range perTable {
+			s.metrics.Rows.WithLabelValues(t).Add(float64(n))
 		}
 	}
 	s.metrics.BatchSize.Observe(float64(len(b.msgs)))
@@ -260,8 +345,8 @@ func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b 
 		s.metrics.CommitErrors.Inc()
 		s.logger.WarnContext(ctx, "commit kafka offsets failed; the batch will be redelivered", "messages", len(b.msgs), "err", err)
 	}
-	s.logger.DebugContext(ctx, "batch flushed", "messages", len(b.msgs), "rows", len(b.rows), "dead", len(b.dead), "trigger", trigger)
-	b.reset()
+	s.logger.DebugContext(ctx, "batch flushed", "messages", len(b.msgs), "rows", len(d.rows), "dead", len(d.dead), "trigger", trigger)
+	b.msgs = b.msgs[:0]
 	return nil
 }
 
