@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"log/slog"
 	"fmt"
 	"slices"
 
@@ -57,18 +58,34 @@ func newContactMerger(opts Options) (*contactMerger, error) {
 	return &contactMerger{opts: opts, match: match}, nil
 }
 
-// personPayload is the outbox payload of person p: the row shaped like
-// calore.Person's JSON, with its emails, phones, sources and preferred email.
-const personPayload = `to_jsonb(p) || jsonb_build_object(
-  'emails', coalesce((SELECT jsonb_agg(jsonb_build_object('id', e.id, 'type', e.type, 'address', e.address, 'last_confirmed_at', e.last_confirmed_at) ORDER BY e.id)
-                        FROM person_emails e WHERE e.person_id = p.id), '[]'),
-  'phones', coalesce((SELECT jsonb_agg(jsonb_build_object('id', f.id, 'type', f.type, 'number', f.number) ORDER BY f.id)
-                        FROM person_phones f WHERE f.person_id = p.id), '[]'),
-  'sources', coalesce((SELECT jsonb_agg(jsonb_build_object('source', ps.source, 'first_seen_at', ps.first_seen_at) ORDER BY ps.source)
-                        FROM person_sources ps WHERE ps.person_id = p.id), '[]'),
-  'preferred_email', coalesce((SELECT pe.address FROM person_preferred_email pe WHERE pe.person_id = p.id), ''))`
+// personOutboxSQL writes one outbox event per person the import created or
+// changed, set-wise: the payload is the people row shaped like calore.Person's
+// JSON, with its emails, phones, sources and preferred email (the rule of the
+// person_preferred_email view: most recently confirmed, then oldest),
+// aggregated by joins rather than per-row subqueries.
+const personOutboxSQL = `WITH t AS (
+    SELECT s.row_no, s.target_id AS id, s.is_new FROM ` + stageTable + ` s
+     WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))),
+em AS (
+    SELECT e.person_id,
+           jsonb_agg(jsonb_build_object('id', e.id, 'type', e.type, 'address', e.address, 'last_confirmed_at', e.last_confirmed_at) ORDER BY e.id) AS emails,
+           (array_agg(e.address ORDER BY e.last_confirmed_at DESC NULLS LAST, e.id))[1] AS preferred
+      FROM person_emails e JOIN t ON t.id = e.person_id GROUP BY e.person_id),
+ph AS (
+    SELECT f.person_id, jsonb_agg(jsonb_build_object('id', f.id, 'type', f.type, 'number', f.number) ORDER BY f.id) AS phones
+      FROM person_phones f JOIN t ON t.id = f.person_id GROUP BY f.person_id),
+src AS (
+    SELECT ps.person_id, jsonb_agg(jsonb_build_object('source', ps.source, 'first_seen_at', ps.first_seen_at) ORDER BY ps.source) AS sources
+      FROM person_sources ps JOIN t ON t.id = ps.person_id GROUP BY ps.person_id)
+INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload)
+SELECT gen_random_uuid(), CASE WHEN t.is_new THEN 'person.created' ELSE 'person.updated' END, 'person', p.id::text, 1,
+       to_jsonb(p) || jsonb_build_object('emails', coalesce(em.emails, '[]'), 'phones', coalesce(ph.phones, '[]'),
+                                         'sources', coalesce(src.sources, '[]'), 'preferred_email', coalesce(em.preferred, ''))
+  FROM t JOIN people p ON p.id = t.id
+  LEFT JOIN em ON em.person_id = t.id LEFT JOIN ph ON ph.person_id = t.id LEFT JOIN src ON src.person_id = t.id
+ ORDER BY t.row_no`
 
-func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx) (mergeResult, error) {
+func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error) {
 	keepTypes := []string{} // email types not added to existing people (not nil: NULL would match nothing)
 	for _, e := range emailFields {
 		if m.opts.Policies.For(e.field) == Keep {
@@ -146,14 +163,18 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx) (mergeResult, erro
 			ON CONFLICT (address_norm) DO NOTHING
 			RETURNING person_id)
 			INSERT INTO import_changed SELECT DISTINCT person_id, false FROM ins ON CONFLICT DO NOTHING`, args: []any{keepTypes}},
-		step{what: "add phones", sql: `WITH ins AS (
-			INSERT INTO person_phones (person_id, type, number)
-			SELECT s.target_id, CASE WHEN s.phone LIKE '+39%' AND s.phone NOT LIKE '+393%' THEN 'landline' ELSE 'mobile' END, s.phone
+		// the new numbers are picked first, into a table of their own: a
+		// NOT EXISTS inside the INSERT would rescan person_phones as it grows
+		step{what: "pick new phones", sql: `CREATE TEMP TABLE import_phones ON COMMIT DROP AS
+			SELECT s.target_id AS person_id, s.phone AS number,
+			       CASE WHEN s.phone LIKE '+39%' AND s.phone NOT LIKE '+393%' THEN 'landline' ELSE 'mobile' END AS type
 			  FROM ` + stageTable + ` s
 			 WHERE s.phone IS NOT NULL AND s.conflict IS NULL AND (s.is_new OR $1)
-			   AND NOT EXISTS (SELECT 1 FROM person_phones f WHERE f.person_id = s.target_id AND f.number_norm = s.phone)
+			   AND NOT EXISTS (SELECT 1 FROM person_phones f WHERE f.person_id = s.target_id AND f.number_norm = s.phone)`, args: []any{addPhones}},
+		step{what: "add phones", sql: `WITH ins AS (
+			INSERT INTO person_phones (person_id, type, number) SELECT person_id, type, number FROM import_phones
 			RETURNING person_id)
-			INSERT INTO import_changed SELECT DISTINCT person_id, false FROM ins ON CONFLICT DO NOTHING`, args: []any{addPhones}},
+			INSERT INTO import_changed SELECT DISTINCT person_id, false FROM ins ON CONFLICT DO NOTHING`},
 		step{what: "add source", sql: `WITH ins AS (
 			INSERT INTO person_sources (person_id, source)
 			SELECT target_id, $1 FROM ` + stageTable + ` WHERE conflict IS NULL
@@ -164,13 +185,9 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx) (mergeResult, erro
 		step{what: "version people", sql: `UPDATE people p SET version = p.version + 1, updated_at = now()
 			FROM import_changed c JOIN ` + stageTable + ` s ON s.target_id = c.id AND s.conflict IS NULL
 			WHERE p.id = c.id AND NOT c.fields AND NOT s.is_new`},
-		step{what: "write outbox", sql: `INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload)
-			SELECT gen_random_uuid(), CASE WHEN s.is_new THEN 'person.created' ELSE 'person.updated' END, 'person', p.id::text, 1, ` + personPayload + `
-			  FROM ` + stageTable + ` s JOIN people p ON p.id = s.target_id
-			 WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))
-			 ORDER BY s.row_no`},
+		step{what: "write outbox", sql: personOutboxSQL},
 	)
-	if err := exec(ctx, tx, steps...); err != nil {
+	if err := exec(ctx, tx, logger, steps...); err != nil {
 		return mergeResult{}, err
 	}
 	return counts(ctx, tx)

@@ -183,7 +183,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 	}
 
 	opts.Progress.Phase("merging", -1)
-	res, err := m.merge(ctx, tx)
+	res, err := m.merge(ctx, tx, im.logger)
 	opts.Progress.Done()
 	if err != nil {
 		return nil, fmt.Errorf("import %s: merge %s: %w", rep.File, opts.Kind, err)
@@ -227,7 +227,7 @@ type mergeResult struct {
 
 // merger merges the staging table of one kind into its tables.
 type merger interface {
-	merge(ctx context.Context, tx pgx.Tx) (mergeResult, error)
+	merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error)
 }
 
 func newMerger(spec Spec, opts Options) (merger, error) {
@@ -240,12 +240,16 @@ func newMerger(spec Spec, opts Options) (merger, error) {
 	return nil, calore.Errorf(calore.ErrInvalid, "importing %s is not built yet", spec.Kind)
 }
 
-// exec runs the statements in order, naming the step that failed.
-func exec(ctx context.Context, tx pgx.Tx, steps ...step) error {
+// exec runs the statements in order, naming the step that failed, and logs
+// how long each took at debug level.
+func exec(ctx context.Context, tx pgx.Tx, logger *slog.Logger, steps ...step) error {
 	for _, s := range steps {
-		if _, err := tx.Exec(ctx, s.sql, s.args...); err != nil {
+		start := time.Now()
+		tag, err := tx.Exec(ctx, s.sql, s.args...)
+		if err != nil {
 			return fmt.Errorf("%s: %w", s.what, err)
 		}
+		logger.Debug("import step", "step", s.what, "rows", tag.RowsAffected(), "took", time.Since(start))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -52,7 +53,7 @@ func newOrgMerger(opts Options) (*orgMerger, error) {
 const orgPayload = `to_jsonb(o) || jsonb_build_object(
   'sites', coalesce((SELECT jsonb_agg(to_jsonb(x) - 'organisation_id' ORDER BY x.id) FROM organisation_sites x WHERE x.organisation_id = o.id), '[]'))`
 
-func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx) (mergeResult, error) {
+func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error) {
 	insertCols := slices.DeleteFunc(slices.Clone(organisationColumns), func(c column) bool { return c.field == "kind" })
 	// candidate: a live organisation (a duplicate stands for the one it was merged into)
 	steps := []step{
@@ -128,7 +129,7 @@ func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx) (mergeResult, error) {
 			 WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))
 			 ORDER BY s.row_no`},
 	)
-	if err := exec(ctx, tx, steps...); err != nil {
+	if err := exec(ctx, tx, logger, steps...); err != nil {
 		return mergeResult{}, err
 	}
 	return counts(ctx, tx)
