@@ -229,19 +229,11 @@ func Rows(ev calore.Event) ([]Row, error) {
 		if err := json.Unmarshal(ev.Payload, &hp); err != nil {
 			return nil, fmt.Errorf("tracking payload: %w", err)
 		}
-		h := hp.TrackingHit
-		props := "{}"
+		props := ""
 		if len(hp.Props) > 0 && string(hp.Props) != "null" {
 			props = string(hp.Props)
 		}
-		var machine uint8
-		if h.IsMachine {
-			machine = 1
-		}
-		return []Row{{TrackingEvents, []any{
-			id, at, ev.Type, h.ContactID, h.CampaignID, h.SendID, h.AnonymousID, h.URL, h.Name,
-			h.Referrer, h.UserAgent, h.IPPrefix, machine, h.MachineReason, props, uint16(ev.SchemaVersion),
-		}}}, nil
+		return []Row{trackingRow(id, at, ev, hp.TrackingHit, props)}, nil
 	}
 	rows := []Row{{ChangeLog, []any{
 		id, ev.Type, ev.Aggregate, ev.AggregateID, uint16(ev.SchemaVersion), at, Version(ev), string(ev.Payload),
@@ -255,6 +247,31 @@ func Rows(ev calore.Event) ([]Row, error) {
 		return nil, fmt.Errorf("%s %s → %s: %w", ev.Type, ev.AggregateID, rt.Table.Name, err)
 	}
 	return append(rows, r), nil
+}
+
+// TrackingRows is Rows for a tracking event whose payload the caller has
+// already parsed (the sink's contract check does): hit, and props as JSON
+// ("" when absent).
+func TrackingRows(ev calore.Event, hit calore.TrackingHit, props string) ([]Row, error) {
+	id, err := uuid.Parse(ev.ID)
+	if err != nil {
+		return nil, fmt.Errorf("event_id %q: %w", ev.ID, err)
+	}
+	return []Row{trackingRow(id, clampTime(ev.Time), ev, hit, props)}, nil
+}
+
+func trackingRow(id uuid.UUID, at time.Time, ev calore.Event, h calore.TrackingHit, props string) Row {
+	if props == "" {
+		props = "{}"
+	}
+	var machine uint8
+	if h.IsMachine {
+		machine = 1
+	}
+	return Row{TrackingEvents, []any{
+		id, at, ev.Type, h.ContactID, h.CampaignID, h.SendID, h.AnonymousID, h.URL, h.Name,
+		h.Referrer, h.UserAgent, h.IPPrefix, machine, h.MachineReason, props, uint16(ev.SchemaVersion),
+	}}
 }
 
 func (rt *RecordTable) row(ev calore.Event, id uuid.UUID, at time.Time) (Row, error) {

@@ -35,15 +35,43 @@ type fastHit struct {
 var null = []byte("null")
 
 // trackingOK reports whether payload certainly satisfies the schema of typ
-// at schema_version 1.
-func trackingOK(typ string, payload []byte) bool {
+// at schema_version 1, and if so returns it parsed.
+func trackingOK(typ string, payload []byte) (*Hit, bool) {
 	if bytes.Contains(payload, null) { // null is never valid; let the schema say where
-		return false
+		return nil, false
 	}
 	var h fastHit
 	if err := json.Unmarshal(payload, &h); err != nil {
-		return false
+		return nil, false
 	}
+	if !h.valid(typ) {
+		return nil, false
+	}
+	out := &Hit{TrackingHit: calore.TrackingHit{
+		ContactID: deref(h.ContactID), CampaignID: deref(h.CampaignID), SendID: deref(h.SendID),
+		AnonymousID: deref(h.AnonymousID), URL: deref(h.URL), Name: deref(h.Name), Referrer: deref(h.Referrer),
+		UserAgent: deref(h.UserAgent), IPPrefix: deref(h.IPPrefix), IsMachine: deref(h.IsMachine),
+		MachineReason: deref(h.MachineReason),
+	}}
+	if h.Props != nil {
+		b, err := json.Marshal(h.Props)
+		if err != nil {
+			return nil, false
+		}
+		out.Props = string(b)
+	}
+	return out, true
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func (h *fastHit) valid(typ string) bool {
 	for _, n := range []*int64{h.ContactID, h.CampaignID, h.SendID} {
 		if n != nil && *n < 0 {
 			return false

@@ -133,34 +133,56 @@ func SplitChange(typ string) (aggregate, verb string, ok bool) {
 // that satisfies its schema, and an aggregate that matches the type. A
 // refusal is an *Error.
 func (r *Registry) Decode(value []byte) (calore.Event, error) {
+	ev, _, err := r.DecodeHit(value)
+	return ev, err
+}
+
+// Hit is a tracking payload already parsed by DecodeHit: the hit and its
+// props as JSON ("" when absent).
+type Hit struct {
+	calore.TrackingHit
+	Props string
+}
+
+// DecodeHit is Decode that also returns the parsed payload of a tracking
+// event when the fast path parsed it (nil otherwise, e.g. for changes), so
+// that the caller need not parse it again.
+func (r *Registry) DecodeHit(value []byte) (calore.Event, *Hit, error) {
+	ev, hit, err := r.decode(value)
+	return ev, hit, err
+}
+
+func (r *Registry) decode(value []byte) (calore.Event, *Hit, error) {
 	ev, err := r.decodeEnvelope(value)
 	if err != nil {
-		return ev, err
+		return ev, nil, err
 	}
 	var payloadSchema *jsonschema.Schema
 	if IsTracking(ev.Type) {
 		payloadSchema = r.tracking[trackingKey(ev.Type, ev.SchemaVersion)]
 		if ev.Aggregate != TrackingAggregate {
-			return ev, &Error{ReasonEnvelope, fmt.Errorf("type %s needs aggregate %q, not %q", ev.Type, TrackingAggregate, ev.Aggregate)}
+			return ev, nil, &Error{ReasonEnvelope, fmt.Errorf("type %s needs aggregate %q, not %q", ev.Type, TrackingAggregate, ev.Aggregate)}
 		}
 	} else if agg, _, ok := SplitChange(ev.Type); ok {
 		payloadSchema = r.change[ev.SchemaVersion]
 		if ev.Aggregate != agg {
-			return ev, &Error{ReasonEnvelope, fmt.Errorf("type %s needs aggregate %q, not %q", ev.Type, agg, ev.Aggregate)}
+			return ev, nil, &Error{ReasonEnvelope, fmt.Errorf("type %s needs aggregate %q, not %q", ev.Type, agg, ev.Aggregate)}
 		}
 	} else {
-		return ev, &Error{ReasonUnknownType, fmt.Errorf("unknown event type %q", ev.Type)}
+		return ev, nil, &Error{ReasonUnknownType, fmt.Errorf("unknown event type %q", ev.Type)}
 	}
 	if payloadSchema == nil {
-		return ev, &Error{ReasonUnknownType, fmt.Errorf("type %s has no schema_version %d", ev.Type, ev.SchemaVersion)}
+		return ev, nil, &Error{ReasonUnknownType, fmt.Errorf("type %s has no schema_version %d", ev.Type, ev.SchemaVersion)}
 	}
-	if ev.SchemaVersion == 1 && IsTracking(ev.Type) && trackingOK(ev.Type, ev.Payload) {
-		return ev, nil
+	if ev.SchemaVersion == 1 && IsTracking(ev.Type) {
+		if hit, ok := trackingOK(ev.Type, ev.Payload); ok {
+			return ev, hit, nil
+		}
 	}
 	if err := validate(payloadSchema, ev.Type, ev.Payload); err != nil {
-		return ev, err
+		return ev, nil, err
 	}
-	return ev, nil
+	return ev, nil, nil
 }
 
 // validate checks a payload against its JSON Schema.

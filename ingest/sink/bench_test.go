@@ -119,11 +119,11 @@ func BenchmarkDecode(b *testing.B) {
 	msgs := hits(1000, 0)
 	b.ResetTimer()
 	for i := range b.N {
-		ev, err := reg.Decode(msgs[i%len(msgs)].Value)
-		if err != nil {
-			b.Fatal(err)
+		ev, hit, err := reg.DecodeHit(msgs[i%len(msgs)].Value)
+		if err != nil || hit == nil {
+			b.Fatal(err, hit)
 		}
-		if _, err := warehouse.Rows(ev); err != nil {
+		if _, err := warehouse.TrackingRows(ev, hit.TrackingHit, hit.Props); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -236,11 +236,16 @@ func (s *Sink) collect(b *batch) decoded {
 func (s *Sink) decode(msgs []kafka.Message) decoded {
 	var out decoded
 	for _, m := range msgs {
-		ev, err := s.reg.Decode(m.Value)
+		ev, hit, err := s.reg.DecodeHit(m.Value)
 		reason := ReasonUnmappable
 		if err == nil {
 			var rows []warehouse.Row
-			if rows, err = warehouse.Rows(ev); err == nil {
+			if hit != nil {
+				rows, err = warehouse.TrackingRows(ev, hit.TrackingHit, hit.Props)
+			} else {
+				rows, err = warehouse.Rows(ev)
+			}
+			if err == nil {
 				out.rows = append(out.rows, rows...)
 				continue
 			}
