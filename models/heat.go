@@ -87,7 +87,6 @@ type HeatContribution struct {
 // caller's validation, not here, so that one odd row cannot stop a batch).
 func (c HeatConfig) ComputeHeat(signals []Signal, asOf time.Time) Heat {
 	by := map[string]*HeatContribution{}
-	var h Heat
 	for _, s := range signals {
 		k, ok := c.Signals[s.Kind]
 		if !ok || s.At.After(asOf) {
@@ -110,10 +109,20 @@ func (c HeatConfig) ComputeHeat(signals []Signal, asOf time.Time) Heat {
 		}
 		hc.Count += n
 		hc.Score += v
-		h.Score += v
 	}
+	cs := make([]HeatContribution, 0, len(by))
 	for _, hc := range by {
-		h.Contributions = append(h.Contributions, *hc)
+		cs = append(cs, *hc)
+	}
+	return c.FromContributions(cs)
+}
+
+// FromContributions totals per-kind contributions (already weighted and
+// decayed, e.g. by the warehouse) into a Heat, largest contribution first.
+func (c HeatConfig) FromContributions(cs []HeatContribution) Heat {
+	h := Heat{Contributions: cs}
+	for _, hc := range cs {
+		h.Score += hc.Score
 	}
 	sort.Slice(h.Contributions, func(a, b int) bool {
 		if h.Contributions[a].Score != h.Contributions[b].Score {
