@@ -73,8 +73,10 @@ func (w *scoreWriter) flush() error {
 
 func (w *scoreWriter) close(ctx context.Context) error { return w.flush() }
 
-func (w *scoreWriter) storeHeat(ctx context.Context) error  { return w.store(ctx, "pg_upsert_heat.sql") }
-func (w *scoreWriter) storeDonor(ctx context.Context) error { return w.store(ctx, "pg_upsert_donor.sql") }
+func (w *scoreWriter) storeHeat(ctx context.Context) error { return w.store(ctx, "pg_upsert_heat.sql") }
+func (w *scoreWriter) storeDonor(ctx context.Context) error {
+	return w.store(ctx, "pg_upsert_donor.sql")
+}
 
 // store upserts the rows as the latest scores in the operational store
 // (people the store does not hold, e.g. erased ones, are skipped).
