@@ -82,8 +82,7 @@ SELECT gen_random_uuid(), CASE WHEN t.is_new THEN 'person.created' ELSE 'person.
        to_jsonb(p) || jsonb_build_object('emails', coalesce(em.emails, '[]'), 'phones', coalesce(ph.phones, '[]'),
                                          'sources', coalesce(src.sources, '[]'), 'preferred_email', coalesce(em.preferred, ''))
   FROM t JOIN people p ON p.id = t.id
-  LEFT JOIN em ON em.person_id = t.id LEFT JOIN ph ON ph.person_id = t.id LEFT JOIN src ON src.person_id = t.id
- ORDER BY t.row_no`
+  LEFT JOIN em ON em.person_id = t.id LEFT JOIN ph ON ph.person_id = t.id LEFT JOIN src ON src.person_id = t.id`
 
 func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error) {
 	keepTypes := []string{} // email types not added to existing people (not nil: NULL would match nothing)
