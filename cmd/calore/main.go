@@ -40,6 +40,7 @@ commands:
   relay     publish the PostgreSQL outbox to Kafka
   sink      consume Kafka into the ClickHouse warehouse
   serve     HTTP: tracking endpoints, API, dashboards, /metrics
+  score     run the scoring jobs ([--as-of YYYY-MM-DD] [heat|donation|clusters|funnels|turnout …])
   seed      load the synthetic university (--scale demo|full --seed N) into an empty store
   help      this text
 
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdRelay(ctx, cfg, logger, args[1:], stdout)
 	case "sink":
 		return cmdSink(ctx, cfg, logger, args[1:], stdout)
+	case "score":
+		return cmdScore(ctx, cfg, logger, args[1:], getenv, stdout, stderr)
 	case "seed":
 		return cmdSeed(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "serve":

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/calore-crm/calore/config"
+	"github.com/calore-crm/calore/ingest/importer"
+	"github.com/calore-crm/calore/models"
+	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/scoring"
+	"github.com/calore-crm/calore/warehouse"
+)
+
+// cmdScore runs the scoring jobs (all, or those named) as of a date.
+func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("score", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asOfFlag := fs.String("as-of", time.Now().UTC().Format("2006-01-02"), "score as of this day (YYYY-MM-DD): features use what happened before it")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	asOf, err := time.Parse("2006-01-02", *asOfFlag)
+	if err != nil {
+		return fmt.Errorf("--as-of %q: want YYYY-MM-DD", *asOfFlag)
+	}
+	jobs, err := scoring.Select(fs.Args())
+	if err != nil {
+		return err
+	}
+	heat, err := heatConfig(getenv("CALORE_HEAT_CONFIG"))
+	if err != nil {
+		return err
+	}
+	pool, err := postgres.Open(ctx, cfg.PostgresDSN)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ch, err := warehouse.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+
+	bar := importer.NewProgress(stderr, isTerminal(stderr), 5*time.Second)
+	phase := ""
+	env := &scoring.Env{Warehouse: ch, Store: pool, Logger: logger, Heat: heat, Progress: func(step string, done, total int) {
+		if step != phase {
+			phase = step
+			bar.Phase("score: "+step, int64(total))
+		}
+		bar.Set(int64(done))
+	}}
+	for _, j := range jobs {
+		sum, err := j.Run(ctx, env, asOf)
+		bar.Done()
+		phase = ""
+		if err != nil {
+			return fmt.Errorf("score %s: %w", j.Name(), err)
+		}
+		logger.InfoContext(ctx, "scored", "job", sum.Job, "as_of", asOf.Format("2006-01-02"), "rows", sum.Rows, "took", sum.Took.Round(time.Millisecond))
+		fmt.Fprintf(stdout, "%s (%s, %d rows)\n", sum.Job, sum.Took.Round(time.Millisecond), sum.Rows)
+		for _, l := range sum.Lines {
+			fmt.Fprintln(stdout, "  "+strings.TrimSpace(l))
+		}
+	}
+	return nil
+}
+
+// heatConfig reads the heat configuration from path, or the shipped default.
+func heatConfig(path string) (models.HeatConfig, error) {
+	if path == "" {
+		return scoring.DefaultHeatConfig()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return models.HeatConfig{}, fmt.Errorf("CALORE_HEAT_CONFIG: %w", err)
+	}
+	defer f.Close()
+	c, err := models.ParseHeatConfig(f)
+	if err != nil {
+		return c, fmt.Errorf("CALORE_HEAT_CONFIG %s: %w", path, err)
+	}
+	return c, nil
+}
