@@ -30,7 +30,7 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	fs := flag.NewFlagSet("calore sink", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9465", "where to serve Prometheus /metrics (empty: nowhere)")
-	group := fs.String("group", "calore-sink", "Kafka consumer group; all sinks of a deployment share it")
+	group := fs.String("group", cfg.KafkaTopicPrefix+"sink", "Kafka consumer group; all sinks of a deployment share it (default: the topic prefix + \"sink\")")
 	batchSize := fs.Int("batch-size", 10000, "flush a batch at this many messages")
 	flushInterval := fs.Duration("flush-interval", time.Second, "or this long after its first message")
 	backoffMax := fs.Duration("backoff-max", 30*time.Second, "cap of the retry delay while ClickHouse fails")

@@ -145,7 +145,12 @@ func (s *Sink) Run(ctx context.Context) error {
 		QueueCapacity:    max(1000, s.cfg.BatchSize),
 		CommitInterval:   0, // synchronous commits, only from flush
 		JoinGroupBackoff: time.Second,
-		ErrorLogger:      kafka.LoggerFunc(func(msg string, args ...any) { s.logger.Debug("kafka reader: " + fmt.Sprintf(msg, args...)) }),
+		// A crashed sink's partitions move after SessionTimeout (kafka-go's
+		// default is 30 s); heartbeats run in the background, also while a
+		// flush waits for ClickHouse.
+		SessionTimeout:    10 * time.Second,
+		HeartbeatInterval: time.Second,
+		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { s.logger.Debug("kafka reader: " + fmt.Sprintf(msg, args...)) }),
 	})
 	defer r.Close()
 	dlq := &kafka.Writer{
