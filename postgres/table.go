@@ -1,0 +1,299 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/calore-crm/calore"
+)
+
+// field maps one column to a field of a record. The column names and
+// expressions are constants of this package, never input.
+type field struct {
+	col   string
+	ptr   any    // pointer to the record's field: argument on write, destination on read
+	read  string // SELECT expression; "" means col
+	write string // value expression with %s for the placeholder; "" means "%s"
+	ro    bool   // computed by the database: read, never written
+}
+
+// table is the generic create/get/update/delete/list of one kind of domain
+// record carrying calore.Meta, with an outbox event per change in the same
+// transaction. Records with child rows (a person's emails) add hooks.
+type table[T any] struct {
+	aggregate string // outbox aggregate and error noun: "person"
+	name      string // SQL table
+	meta      func(*T) *calore.Meta
+	fields    func(*T) []field
+	validate  func(*T) error
+	// prepare normalises a record before it is written (nil slices to empty).
+	prepare func(*T)
+	// saveChildren writes the record's child rows after an insert or update.
+	saveChildren func(ctx context.Context, tx pgx.Tx, rec *T) error
+	// loadChildren reads the child rows of records just read.
+	loadChildren func(ctx context.Context, db DB, recs []*T) error
+	// filterCols are the columns Filter may narrow on.
+	filterCols map[string]bool
+}
+
+func (t *table[T]) selectList() string {
+	var zero T
+	cols := []string{"id", "version", "created_at", "updated_at"}
+	for _, f := range t.fields(&zero) {
+		if f.read != "" {
+			cols = append(cols, f.read)
+		} else {
+			cols = append(cols, f.col)
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
+func (t *table[T]) dest(rec *T) []any {
+	m := t.meta(rec)
+	d := []any{&m.ID, &m.Version, &m.CreatedAt, &m.UpdatedAt}
+	for _, f := range t.fields(rec) {
+		d = append(d, f.ptr)
+	}
+	return d
+}
+
+// writable returns the writable columns, their value expressions starting at
+// placeholder $first, and the arguments.
+func (t *table[T]) writable(rec *T, first int) (cols, exprs []string, args []any) {
+	for _, f := range t.fields(rec) {
+		if f.ro {
+			continue
+		}
+		ph := fmt.Sprintf("$%d", first+len(args))
+		if f.write != "" {
+			ph = fmt.Sprintf(f.write, ph)
+		}
+		cols, exprs, args = append(cols, f.col), append(exprs, ph), append(args, f.ptr)
+	}
+	return cols, exprs, args
+}
+
+func (t *table[T]) check(rec *T) error {
+	if t.prepare != nil {
+		t.prepare(rec)
+	}
+	if t.validate != nil {
+		if err := t.validate(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insert writes rec, reads back what the database set (id, version,
+// defaults, generated columns) and writes the "created" event.
+func (t *table[T]) insert(ctx context.Context, tx pgx.Tx, rec *T) error {
+	if err := t.check(rec); err != nil {
+		return fmt.Errorf("create %s: %w", t.aggregate, err)
+	}
+	cols, exprs, args := t.writable(rec, 1)
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) RETURNING %s", t.name, strings.Join(cols, ", "), strings.Join(exprs, ", "), t.selectList())
+	if err := tx.QueryRow(ctx, q, args...).Scan(t.dest(rec)...); err != nil {
+		return fmt.Errorf("create %s: %w", t.aggregate, translate(err))
+	}
+	id := t.meta(rec).ID
+	if err := t.afterWrite(ctx, tx, rec); err != nil {
+		return fmt.Errorf("create %s %d: %w", t.aggregate, id, err)
+	}
+	return writeChange(ctx, tx, t.aggregate, VerbCreated, id, rec)
+}
+
+// afterWrite saves and reloads child rows, so that the event carries them as
+// stored.
+func (t *table[T]) afterWrite(ctx context.Context, tx pgx.Tx, rec *T) error {
+	if t.saveChildren == nil {
+		return nil
+	}
+	if err := t.saveChildren(ctx, tx, rec); err != nil {
+		return translate(err)
+	}
+	return t.loadChildren(ctx, tx, []*T{rec})
+}
+
+// get reads one record; calore.ErrNotFound when there is none.
+func (t *table[T]) get(ctx context.Context, db DB, id int64) (*T, error) {
+	var rec T
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE id = $1", t.selectList(), t.name)
+	if err := db.QueryRow(ctx, q, id).Scan(t.dest(&rec)...); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, calore.NotFoundError(t.aggregate, id)
+		}
+		return nil, fmt.Errorf("get %s %d: %w", t.aggregate, id, err)
+	}
+	if t.loadChildren != nil {
+		if err := t.loadChildren(ctx, db, []*T{&rec}); err != nil {
+			return nil, fmt.Errorf("get %s %d: %w", t.aggregate, id, err)
+		}
+	}
+	return &rec, nil
+}
+
+// update writes rec if its Version is still the stored one, bumps the
+// version, reads the record back into rec and writes the "updated" event. A
+// stale version is an error wrapping calore.ErrConflict naming the record.
+func (t *table[T]) update(ctx context.Context, tx pgx.Tx, rec *T) error {
+	m := t.meta(rec)
+	id, version := m.ID, m.Version
+	if err := t.check(rec); err != nil {
+		return fmt.Errorf("update %s %d: %w", t.aggregate, id, err)
+	}
+	cols, exprs, args := t.writable(rec, 3)
+	set := make([]string, len(cols))
+	for i := range cols {
+		set[i] = cols[i] + " = " + exprs[i]
+	}
+	q := fmt.Sprintf("UPDATE %s SET %s, version = version + 1, updated_at = now() WHERE id = $1 AND version = $2 RETURNING %s",
+		t.name, strings.Join(set, ", "), t.selectList())
+	err := tx.QueryRow(ctx, q, append([]any{id, version}, args...)...).Scan(t.dest(rec)...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = t.missing(ctx, tx, id, version)
+	}
+	if err != nil {
+		m.ID, m.Version = id, version // leave the caller's record as it was read
+		return fmt.Errorf("update %s %d: %w", t.aggregate, id, translate(err))
+	}
+	if err := t.afterWrite(ctx, tx, rec); err != nil {
+		return fmt.Errorf("update %s %d: %w", t.aggregate, id, err)
+	}
+	return writeChange(ctx, tx, t.aggregate, VerbUpdated, id, rec)
+}
+
+// missing explains why no row matched id and version: the record is gone
+// (ErrNotFound) or changed since version (ErrConflict).
+func (t *table[T]) missing(ctx context.Context, db DB, id int64, version int) error {
+	var current int
+	err := db.QueryRow(ctx, fmt.Sprintf("SELECT version FROM %s WHERE id = $1", t.name), id).Scan(&current)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return calore.NotFoundError(t.aggregate, id)
+	case err != nil:
+		return err
+	}
+	return calore.ConflictError(t.aggregate, id, version)
+}
+
+// delete removes the record if version is still the stored one and writes
+// the "deleted" event carrying the record as it was.
+func (t *table[T]) delete(ctx context.Context, tx pgx.Tx, id int64, version int) error {
+	rec, err := t.get(ctx, tx, id)
+	if err != nil {
+		return fmt.Errorf("delete %s %d: %w", t.aggregate, id, err)
+	}
+	tag, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE id = $1 AND version = $2", t.name), id, version)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = calore.ConflictError(t.aggregate, id, version)
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s %d: %w", t.aggregate, id, translate(err))
+	}
+	return writeChange(ctx, tx, t.aggregate, VerbDeleted, id, rec)
+}
+
+// list reads the records matching f in id order.
+func (t *table[T]) list(ctx context.Context, db DB, f Filter) ([]*T, error) {
+	where, args, err := f.toSQL(t.filterCols)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", t.aggregate, err)
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY id LIMIT %d", t.selectList(), t.name, where, f.limit())
+	rows, err := db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", t.aggregate, err)
+	}
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		rec := new(T)
+		if err := rows.Scan(t.dest(rec)...); err != nil {
+			return nil, fmt.Errorf("list %s: %w", t.aggregate, err)
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", t.aggregate, err)
+	}
+	if t.loadChildren != nil && len(out) > 0 {
+		if err := t.loadChildren(ctx, db, out); err != nil {
+			return nil, fmt.Errorf("list %s: %w", t.aggregate, err)
+		}
+	}
+	return out, nil
+}
+
+// translate turns constraint violations into domain error kinds: a unique
+// value taken is a conflict, a broken check or a missing referenced record
+// is invalid input.
+func translate(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "23505": // unique_violation
+		return fmt.Errorf("%w: %s (%s)", calore.ErrConflict, pe.Detail, pe.ConstraintName)
+	case "23503", "23514", "23502", "22P02", "22003", "22007", "22008": // foreign key, check, not null, bad text, out of range, bad date
+		msg := pe.Detail
+		if msg == "" {
+			msg = pe.Message
+		}
+		return fmt.Errorf("%w: %s (%s)", calore.ErrInvalid, msg, pe.ConstraintName)
+	}
+	return err
+}
+
+// Filter narrows a List. Zero fields do not filter; narrowing on a column the
+// kind of record lacks is an error.
+type Filter struct {
+	PersonID       int64
+	OrganisationID int64
+	EventID        int64
+	CampaignID     int64
+	UserID         int64
+	AfterID        int64 // keyset pagination: only records with a greater id
+	Limit          int   // default 100, at most 1000
+}
+
+func (f Filter) limit() int {
+	switch {
+	case f.Limit <= 0:
+		return 100
+	case f.Limit > 1000:
+		return 1000
+	}
+	return f.Limit
+}
+
+// toSQL returns the WHERE condition and its arguments; allowed are the
+// columns the table may be narrowed on.
+func (f Filter) toSQL(allowed map[string]bool) (string, []any, error) {
+	conds := []string{"true"}
+	var args []any
+	for _, c := range []struct {
+		col string
+		v   int64
+	}{{"person_id", f.PersonID}, {"organisation_id", f.OrganisationID}, {"event_id", f.EventID}, {"campaign_id", f.CampaignID}, {"user_id", f.UserID}, {"id >", f.AfterID}} {
+		if c.v == 0 {
+			continue
+		}
+		col, op := c.col, "="
+		if col == "id >" {
+			col, op = "id", ">"
+		} else if !allowed[col] {
+			return "", nil, calore.FieldError(col, "cannot narrow this list by %s", col)
+		}
+		args = append(args, c.v)
+		conds = append(conds, fmt.Sprintf("%s %s $%d", col, op, len(args)))
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
