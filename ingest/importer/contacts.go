@@ -80,7 +80,9 @@ src AS (
 INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload)
 SELECT gen_random_uuid(), CASE WHEN t.is_new THEN 'person.created' ELSE 'person.updated' END, 'person', p.id::text, 1,
        to_jsonb(p) || jsonb_build_object('emails', coalesce(em.emails, '[]'), 'phones', coalesce(ph.phones, '[]'),
-                                         'sources', coalesce(src.sources, '[]'), 'preferred_email', coalesce(em.preferred, ''))
+                                         'sources', coalesce(src.sources, '[]'), 'preferred_email', coalesce(em.preferred, ''),
+                                         -- calore.Person.BirthDate is a time: midnight UTC, RFC 3339
+                                         'birth_date', to_char(p.birth_date, 'YYYY-MM-DD"T00:00:00Z"'))
   FROM t JOIN people p ON p.id = t.id
   LEFT JOIN em ON em.person_id = t.id LEFT JOIN ph ON ph.person_id = t.id LEFT JOIN src ON src.person_id = t.id`
 

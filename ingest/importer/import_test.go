@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/ingest/importer"
 	"github.com/calore-crm/calore/postgres/pgtest"
 )
@@ -170,18 +171,12 @@ func TestImportContacts(t *testing.T) {
 			if err := pool.QueryRow(context.Background(), `SELECT payload FROM outbox o JOIN people p ON o.aggregate_id = p.id::text WHERE p.last_name = 'Rossi'`).Scan(&payload); err != nil {
 				t.Fatal(err)
 			}
-			var person struct {
-				ID             int64  `json:"id"`
-				FirstName      string `json:"first_name"`
-				PreferredEmail string `json:"preferred_email"`
-				Sources        []struct {
-					Source string `json:"source"`
-				} `json:"sources"`
-			}
+			var person calore.Person
 			if err := json.Unmarshal(payload, &person); err != nil {
-				t.Fatal(err)
+				t.Fatalf("payload does not decode into calore.Person: %v\n%s", err, payload)
 			}
-			if person.ID == 0 || person.FirstName != "Mario" || person.PreferredEmail != "mario.rossi@example.com" || len(person.Sources) != 1 {
+			if person.ID == 0 || person.FirstName != "Mario" || person.PreferredEmail != "mario.rossi@example.com" || len(person.Sources) != 1 ||
+				len(person.Emails) != 1 || len(person.Phones) != 1 || person.Version != 1 || person.GraduationYear == nil || *person.GraduationYear != 2010 {
 				t.Errorf("payload %s", payload)
 			}
 
@@ -386,6 +381,17 @@ func TestImportOrganisations(t *testing.T) {
 	}
 	if n := count(t, pool, `SELECT count(*) FROM outbox WHERE event_type = 'organisation.created'`); n != 2 {
 		t.Errorf("%d organisation.created events", n)
+	}
+	var payload []byte
+	if err := pool.QueryRow(context.Background(), `SELECT payload FROM outbox o JOIN organisations g ON o.aggregate_id = g.id::text WHERE g.vat_norm = 'IT01234567890'`).Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	var org calore.Organisation
+	if err := json.Unmarshal(payload, &org); err != nil {
+		t.Fatalf("payload does not decode into calore.Organisation: %v\n%s", err, payload)
+	}
+	if org.LegalName != "ACME S.p.A." || org.Revenue != "1234567.89" || org.Kind != "company" || len(org.Labels) != 2 {
+		t.Errorf("payload %s", payload)
 	}
 
 	again := mustRun(t, pool, "organisations.csv", csv, importer.Options{Kind: importer.Organisations})

@@ -50,7 +50,10 @@ func newOrgMerger(opts Options) (*orgMerger, error) {
 	return &orgMerger{opts: opts, match: match}, nil
 }
 
+// orgPayload is the outbox payload of organisation o, shaped like
+// calore.Organisation's JSON (revenue as decimal text, sites included).
 const orgPayload = `to_jsonb(o) || jsonb_build_object(
+  'revenue', coalesce(o.revenue::text, ''),
   'sites', coalesce((SELECT jsonb_agg(to_jsonb(x) - 'organisation_id' ORDER BY x.id) FROM organisation_sites x WHERE x.organisation_id = o.id), '[]'))`
 
 func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error) {
