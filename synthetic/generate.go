@@ -119,7 +119,9 @@ func Generate(s Scale, seed uint64, emit func(Traffic) error, progress Progress)
 			clicks: make([]int16, len(g.alumni)), attended: make([]int16, len(g.alumni)),
 		}
 		g.journeys(y)
-		g.events(y)
+		if err := g.events(y); err != nil {
+			return nil, err
+		}
 		if err := g.mail(y); err != nil {
 			return nil, err
 		}
@@ -535,7 +537,7 @@ var eventKinds = []struct {
 	{"workshop", "alumni", "", 0.05, 0.70, 0, 1500},
 }
 
-func (g *generator) events(y int) {
+func (g *generator) events(y int) error {
 	if len(g.ds.Series) == 0 {
 		for _, k := range eventKinds {
 			if k.series != "" {
@@ -569,12 +571,20 @@ func (g *generator) events(y int) {
 			sub.StartsAt = start.Add(time.Duration(s+1) * time.Hour)
 			g.ds.Events = append(g.ds.Events, sub)
 		}
-		g.register(y, ev, k.audience, k.showUp, int(float64(k.invite)*scale))
+		if err := g.register(y, ev, k.audience, k.showUp, int(float64(k.invite)*scale)); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
-func (g *generator) register(y int, ev calore.CalendarEvent, audience string, showUp float64, invites int) {
+// register invites an audience to ev by email (an invitation campaign, with
+// its sends, opens and clicks) and records who registered and came. Those who
+// register have, as a rule, opened the invitation first.
+func (g *generator) register(y int, ev calore.CalendarEvent, audience string, showUp float64, invites int) error {
 	invitedOnce := map[int]bool{} // one registration per person and event
+	var inv *calore.Campaign
+	var tr Traffic
 	add := func(personIdx int, registerP float64, vip bool) {
 		p := g.ds.People[personIdx]
 		invited := ev.StartsAt.AddDate(0, 0, -30)
@@ -599,6 +609,22 @@ func (g *generator) register(y int, ev calore.CalendarEvent, audience string, sh
 			}
 		}
 		g.ds.Registrations = append(g.ds.Registrations, r)
+		if audience == "prospects" { // open-day sign-ups come from the orientation portal, not email
+			return
+		}
+		if inv == nil {
+			c := g.campaign("Invito: "+ev.Name, "engagement", "", invited)
+			inv = &c
+		}
+		openP, clickP := 0.3, 0.1
+		if r.RegisteredAt != nil {
+			openP, clickP = 0.95, 0.8
+		}
+		ai := -1
+		if i, ok := g.alumIndex[p.ID]; ok {
+			ai = i
+		}
+		g.send(&tr, *inv, personIdx, ai, openP, clickP, ai >= 0 && g.alumni[ai].mpp, y)
 	}
 	switch audience {
 	case "prospects":
@@ -628,6 +654,10 @@ func (g *generator) register(y int, ev calore.CalendarEvent, audience string, sh
 			add(a.idx, sigmoid(-2.6+0.9*a.affinity), a.top != "")
 		}
 	}
+	if len(tr.Sends) == 0 {
+		return nil
+	}
+	return g.emit(tr)
 }
 
 func (g *generator) nextID(c *int64) int64 { *c++; return *c }

@@ -33,7 +33,6 @@ type Scale struct {
 	DonorsPerYear      int // target number of alumni giving in a year; calibrates the giving model
 	EventsPerYear      int
 	AppealsPerYear     int // fundraising email appeals, up to 20k recipients each
-	InvitesPerYear     int // event invitation campaigns
 	WebVisitsPerAlumni float64
 }
 
@@ -42,12 +41,12 @@ var scales = map[string]Scale{
 	"demo": {
 		Name: "demo", Alumni: 10_000, NewsletterContacts: 14_000, Journalists: 300, Organisations: 200,
 		Referents: 2_500, ProspectsPerYear: 1_000, Years: 5, DonorsPerYear: 120,
-		EventsPerYear: 24, AppealsPerYear: 3, InvitesPerYear: 8, WebVisitsPerAlumni: 1.5,
+		EventsPerYear: 24, AppealsPerYear: 3, WebVisitsPerAlumni: 1.5,
 	},
 	"full": {
 		Name: "full", Alumni: 200_000, NewsletterContacts: 280_000, Journalists: 5_000, Organisations: 2_000,
 		Referents: 50_000, ProspectsPerYear: 20_000, Years: 5, DonorsPerYear: 1_000,
-		EventsPerYear: 60, AppealsPerYear: 4, InvitesPerYear: 20, WebVisitsPerAlumni: 2,
+		EventsPerYear: 60, AppealsPerYear: 4, WebVisitsPerAlumni: 2,
 	},
 }
 
