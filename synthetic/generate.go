@@ -95,7 +95,7 @@ type generator struct {
 	counters  map[int]*yearCounters
 
 	nextSend, nextInteraction, nextRegistration, nextDonation int64
-	uuidCounter                                                uint64
+	uuidCounter                                               uint64
 }
 
 // Generate builds the synthetic university for scale s from seed. Sends and
@@ -242,7 +242,7 @@ func (g *generator) organisations() {
 		created := g.dayIn(g.s.FirstYear() - 1 - g.rng.IntN(5))
 		o := calore.Organisation{
 			Meta: meta(id, created), Kind: kind, LegalName: name,
-			VATNumber: fmt.Sprintf("IT%011d", 10_000_000_000+id*7919%89_999_999_999),
+			VATNumber:  fmt.Sprintf("IT%011d", 10_000_000_000+id*7919%89_999_999_999),
 			ATECOCodes: []string{sec.ateco}, Disciplines: []string{sec.name},
 			SizeClass: sizeClasses[size], Revenue: strconv.FormatFloat(math.Round(revenue), 'f', 2, 64), RevenueYear: ptr(g.s.AsOf.Year() - 1),
 			Country: "IT", Region: rg.name, Province: rg.province, City: rg.city, Territory: rg.name,
@@ -379,7 +379,7 @@ func (g *generator) people() {
 		start := p.CreatedAt
 		g.ds.Affiliations = append(g.ds.Affiliations, calore.Affiliation{
 			Meta: meta(int64(len(g.ds.Affiliations)+1), start), PersonID: p.ID, OrganisationID: org.ID,
-			Role: []string{"HR manager", "CTO", "R&D lead", "CEO", "Talent acquisition", "Project manager"}[g.rng.IntN(6)],
+			Role:       []string{"HR manager", "CTO", "R&D lead", "CEO", "Talent acquisition", "Project manager"}[g.rng.IntN(6)],
 			Department: []string{"HR", "R&D", "Direzione", "Engineering"}[g.rng.IntN(4)], IsReferent: true, StartDate: &start,
 		})
 		g.referents = append(g.referents, len(g.ds.People)-1)
@@ -665,9 +665,9 @@ func (g *generator) nextID(c *int64) int64 { *c++; return *c }
 // ---------------------------------------------------------------- mail
 
 type newsletter struct {
-	name                 string
-	size, alumniShare    float64 // recipients at full scale, share of them alumni
-	issuesPerYear        int
+	name              string
+	size, alumniShare float64 // recipients at full scale, share of them alumni
+	issuesPerYear     int
 }
 
 var newsletters = []newsletter{

@@ -32,19 +32,19 @@ var sqlFiles embed.FS
 
 // Report is what a load did.
 type Report struct {
-	Scale          string
-	Seed           uint64
-	AlreadyLoaded  bool
-	People         int
-	Organisations  int
-	Sends, Hits    int
-	Registrations  int
-	Donations      int
-	DonationsEUR   map[int]float64 // per year
-	WarehouseRows  int
-	Bayes          models.Evaluation // of the last full year before AsOf
-	BayesYear      int
-	Took           time.Duration
+	Scale         string
+	Seed          uint64
+	AlreadyLoaded bool
+	People        int
+	Organisations int
+	Sends, Hits   int
+	Registrations int
+	Donations     int
+	DonationsEUR  map[int]float64 // per year
+	WarehouseRows int
+	Bayes         models.Evaluation // of the last full year before AsOf
+	BayesYear     int
+	Took          time.Duration
 }
 
 // Progress receives the load's progress.
