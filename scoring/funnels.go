@@ -50,7 +50,7 @@ type FunnelStep struct {
 	Name        string  `json:"name"`
 	Entered     int64   `json:"entered"`
 	Conversion  float64 `json:"conversion"`   // share of the previous step's entities that reached this one (1 for step 1)
-	MedianHours float64 `json:"median_hours"` // median time from the previous step; 0 for step 1 or when none converted
+	MedianHours float64 `json:"median_hours"` // median time from the previous step (quantileExact: the upper middle value of an even count); 0 for step 1 or when none converted
 }
 
 // FunnelSegment is a funnel for one segment value.
