@@ -155,13 +155,17 @@ func TestEntityRoundTrips(t *testing.T) {
 							"revenue", r.Revenue, "1250000.50", "sdgs", r.SDGs, "[9 4]", "sites", len(r.Sites), 2, "status", r.Status, "active")
 					},
 					func(r *calore.Organisation) { r.Status = calore.StatusArchived; r.Sites = r.Sites[:1] },
-					func(r *calore.Organisation) error { return expect("status", r.Status, "archived", "sites", len(r.Sites), 1) })
+					func(r *calore.Organisation) error {
+						return expect("status", r.Status, "archived", "sites", len(r.Sites), 1)
+					})
 		}},
 		{"affiliation", func(t *testing.T) {
 			crud[calore.Affiliation]{"affiliation", func(r *calore.Affiliation) *calore.Meta { return &r.Meta },
 				s.CreateAffiliation, s.Affiliation, s.UpdateAffiliation, s.DeleteAffiliation, s.ListAffiliations, postgres.Filter{OrganisationID: fx.org}}.
 				roundTrip(t, pool, &calore.Affiliation{PersonID: fx.person, OrganisationID: fx.org, Role: "CTO", IsReferent: true, StartDate: ptr(day("2020-01-01"))},
-					func(r *calore.Affiliation) error { return expect("role", r.Role, "CTO", "start", r.StartDate.Format(time.DateOnly), "2020-01-01") },
+					func(r *calore.Affiliation) error {
+						return expect("role", r.Role, "CTO", "start", r.StartDate.Format(time.DateOnly), "2020-01-01")
+					},
 					func(r *calore.Affiliation) { r.EndDate = ptr(day("2024-06-30")) },
 					func(r *calore.Affiliation) error { return expect("end", r.EndDate.Format(time.DateOnly), "2024-06-30") })
 		}},
@@ -169,7 +173,9 @@ func TestEntityRoundTrips(t *testing.T) {
 			crud[calore.Interaction]{"interaction", func(r *calore.Interaction) *calore.Meta { return &r.Meta },
 				s.CreateInteraction, s.Interaction, s.UpdateInteraction, s.DeleteInteraction, s.ListInteractions, postgres.Filter{PersonID: fx.person}}.
 				roundTrip(t, pool, &calore.Interaction{PersonID: &fx.person, Channel: calore.ChannelMeeting, OccurredAt: at, StaffUserID: &fx.user, Office: "alumni", Subject: "lunch"},
-					func(r *calore.Interaction) error { return expect("channel", r.Channel, "meeting", "at", r.OccurredAt.UTC(), at) },
+					func(r *calore.Interaction) error {
+						return expect("channel", r.Channel, "meeting", "at", r.OccurredAt.UTC(), at)
+					},
 					func(r *calore.Interaction) { r.Notes = "wants to mentor" },
 					func(r *calore.Interaction) error { return expect("notes", r.Notes, "wants to mentor") })
 		}},
@@ -185,7 +191,9 @@ func TestEntityRoundTrips(t *testing.T) {
 			crud[calore.CalendarEvent]{"event", func(r *calore.CalendarEvent) *calore.Meta { return &r.Meta },
 				s.CreateEvent, s.Event, s.UpdateEvent, s.DeleteEvent, s.ListEvents, postgres.Filter{}}.
 				roundTrip(t, pool, &calore.CalendarEvent{ParentID: &fx.event, Name: "Session B: robotics", StartsAt: at, EndsAt: ptr(at.Add(time.Hour)), Capacity: ptr(80)},
-					func(r *calore.CalendarEvent) error { return expect("parent", *r.ParentID, fx.event, "capacity", *r.Capacity, 80) },
+					func(r *calore.CalendarEvent) error {
+						return expect("parent", *r.ParentID, fx.event, "capacity", *r.Capacity, 80)
+					},
 					func(r *calore.CalendarEvent) { r.IsOnline = true },
 					func(r *calore.CalendarEvent) error { return expect("online", r.IsOnline, true) })
 		}},
@@ -193,7 +201,9 @@ func TestEntityRoundTrips(t *testing.T) {
 			crud[calore.Registration]{"registration", func(r *calore.Registration) *calore.Meta { return &r.Meta },
 				s.CreateRegistration, s.Registration, s.UpdateRegistration, s.DeleteRegistration, s.ListRegistrations, postgres.Filter{EventID: fx.event}}.
 				roundTrip(t, pool, &calore.Registration{EventID: fx.event, PersonID: fx.person, Status: calore.RegRegistered, Source: "eventbrite", RegisteredAt: &at},
-					func(r *calore.Registration) error { return expect("status", r.Status, "registered", "source", r.Source, "eventbrite") },
+					func(r *calore.Registration) error {
+						return expect("status", r.Status, "registered", "source", r.Source, "eventbrite")
+					},
 					func(r *calore.Registration) { r.Status, r.AttendedAt = calore.RegAttended, ptr(at.Add(48*time.Hour)) },
 					func(r *calore.Registration) error { return expect("status", r.Status, "attended") })
 		}},
@@ -201,7 +211,9 @@ func TestEntityRoundTrips(t *testing.T) {
 			crud[calore.Campaign]{"campaign", func(r *calore.Campaign) *calore.Meta { return &r.Meta },
 				s.CreateCampaign, s.Campaign, s.UpdateCampaign, s.DeleteCampaign, s.ListCampaigns, postgres.Filter{}}.
 				roundTrip(t, pool, &calore.Campaign{Name: "Reminder", Channel: "email", ReminderOf: &fx.campaign, SenderAccount: "alumni@polimi.it"},
-					func(r *calore.Campaign) error { return expect("status", r.Status, "draft", "reminder of", *r.ReminderOf, fx.campaign) },
+					func(r *calore.Campaign) error {
+						return expect("status", r.Status, "draft", "reminder of", *r.ReminderOf, fx.campaign)
+					},
 					func(r *calore.Campaign) { r.Status, r.ScheduledAt = "scheduled", &at },
 					func(r *calore.Campaign) error { return expect("status", r.Status, "scheduled") })
 		}},
@@ -210,8 +222,12 @@ func TestEntityRoundTrips(t *testing.T) {
 				s.CreateCampaignSend, s.CampaignSend, s.UpdateCampaignSend, s.DeleteCampaignSend, s.ListCampaignSends, postgres.Filter{CampaignID: fx.campaign}}.
 				roundTrip(t, pool, &calore.CampaignSend{CampaignID: fx.campaign, PersonID: fx.person, Address: "ada@example.com"},
 					func(r *calore.CampaignSend) error { return expect("status", r.Status, "queued") },
-					func(r *calore.CampaignSend) { r.Status, r.SentAt, r.OpenedAt = "delivered", &at, ptr(at.Add(time.Minute)) },
-					func(r *calore.CampaignSend) error { return expect("status", r.Status, "delivered", "opened", r.OpenedAt != nil, true) })
+					func(r *calore.CampaignSend) {
+						r.Status, r.SentAt, r.OpenedAt = "delivered", &at, ptr(at.Add(time.Minute))
+					},
+					func(r *calore.CampaignSend) error {
+						return expect("status", r.Status, "delivered", "opened", r.OpenedAt != nil, true)
+					})
 		}},
 		{"donation", func(t *testing.T) {
 			crud[calore.Donation]{"donation", func(r *calore.Donation) *calore.Meta { return &r.Meta },
@@ -221,7 +237,9 @@ func TestEntityRoundTrips(t *testing.T) {
 						return expect("amount", r.Amount, "250.00", "currency", r.Currency, "EUR", "periodicity", r.Periodicity, "one_off", "on", r.DonatedOn.Format(time.DateOnly), "2025-12-01")
 					},
 					func(r *calore.Donation) { r.Periodicity, r.Amount = calore.Monthly, "19.99" },
-					func(r *calore.Donation) error { return expect("periodicity", r.Periodicity, "monthly", "amount", r.Amount, "19.99") })
+					func(r *calore.Donation) error {
+						return expect("periodicity", r.Periodicity, "monthly", "amount", r.Amount, "19.99")
+					})
 		}},
 		{"collaboration", func(t *testing.T) {
 			crud[calore.Collaboration]{"collaboration", func(r *calore.Collaboration) *calore.Meta { return &r.Meta },
@@ -235,7 +253,9 @@ func TestEntityRoundTrips(t *testing.T) {
 			crud[calore.Partnership]{"partnership", func(r *calore.Partnership) *calore.Meta { return &r.Meta },
 				s.CreatePartnership, s.Partnership, s.UpdatePartnership, s.DeletePartnership, s.ListPartnerships, postgres.Filter{OrganisationID: fx.org}}.
 				roundTrip(t, pool, &calore.Partnership{OrganisationID: fx.org, Product: "career day stand", RenewalDate: ptr(day("2027-01-31")), ReminderDays: 45},
-					func(r *calore.Partnership) error { return expect("stage", r.Stage, "prospect", "kind", r.Kind, "product", "reminder", r.ReminderDays, 45) },
+					func(r *calore.Partnership) error {
+						return expect("stage", r.Stage, "prospect", "kind", r.Kind, "product", "reminder", r.ReminderDays, 45)
+					},
 					func(r *calore.Partnership) { r.Stage = "active" },
 					func(r *calore.Partnership) error { return expect("stage", r.Stage, "active") })
 		}},
@@ -243,7 +263,9 @@ func TestEntityRoundTrips(t *testing.T) {
 			crud[calore.ResearchContract]{"research_contract", func(r *calore.ResearchContract) *calore.Meta { return &r.Meta },
 				s.CreateResearchContract, s.ResearchContract, s.UpdateResearchContract, s.DeleteResearchContract, s.ListResearchContracts, postgres.Filter{OrganisationID: fx.org}}.
 				roundTrip(t, pool, &calore.ResearchContract{ContractNumber: "RC-2025-0042", OrganisationID: &fx.org, ScientificLead: "Prof. Rossi", Value: "150000"},
-					func(r *calore.ResearchContract) error { return expect("status", r.Status, "active", "value", r.Value, "150000.00") },
+					func(r *calore.ResearchContract) error {
+						return expect("status", r.Status, "active", "value", r.Value, "150000.00")
+					},
 					func(r *calore.ResearchContract) { r.Status = "expired" },
 					func(r *calore.ResearchContract) error { return expect("status", r.Status, "expired") })
 		}},
@@ -268,8 +290,12 @@ func TestEntityRoundTrips(t *testing.T) {
 				s.CreateUser, s.User, s.UpdateUser, s.DeleteUser, s.ListUsers, postgres.Filter{}}.
 				roundTrip(t, pool, &calore.User{Username: "intern1", ExpiresAt: ptr(at.Add(30 * 24 * time.Hour)), Roles: []calore.Role{{Office: "orientation", Role: calore.RoleEditor}}},
 					func(r *calore.User) error { return expect("roles", r.Roles, "[{orientation editor}]") },
-					func(r *calore.User) { r.Roles = append(r.Roles, calore.Role{Office: "career", Role: calore.RoleReadOnly}) },
-					func(r *calore.User) error { return expect("roles", r.Roles, "[{career read_only} {orientation editor}]") })
+					func(r *calore.User) {
+						r.Roles = append(r.Roles, calore.Role{Office: "career", Role: calore.RoleReadOnly})
+					},
+					func(r *calore.User) error {
+						return expect("roles", r.Roles, "[{career read_only} {orientation editor}]")
+					})
 		}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,470 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/calore-crm/calore"
+)
+
+// DuplicateQuery narrows a search for duplicates.
+type DuplicateQuery struct {
+	ID         int64   // only pairs including this record; 0: all pairs
+	Similarity float64 // pg_trgm similarity of name keys for the "similar name" rule; 0 means 0.6
+	Limit      int     // default 100, at most 1000
+}
+
+func (q DuplicateQuery) similarity() float64 {
+	if q.Similarity <= 0 || q.Similarity > 1 {
+		return 0.6
+	}
+	return q.Similarity
+}
+
+func (q DuplicateQuery) limit() int { return Filter{Limit: q.Limit}.limit() }
+
+// A shared email cannot make two people duplicates: an address belongs to
+// one person (unique index on the normalised address), and imports match on
+// it. The rules below find what remains.
+const findDuplicatePeopleSQL = `
+WITH pairs AS (
+    SELECT a.id AS low, b.id AS high, 0.9::float8 AS score, 'same name and birth year' AS reason
+      FROM people a JOIN people b ON b.name_key = a.name_key AND a.id < b.id
+     WHERE a.name_key <> '' AND extract(year FROM a.birth_date) = extract(year FROM b.birth_date)
+    UNION ALL
+    SELECT a.id, b.id, 0.9, 'same name and graduation year'
+      FROM people a JOIN people b ON b.name_key = a.name_key AND a.id < b.id
+     WHERE a.name_key <> '' AND a.graduation_year = b.graduation_year
+    UNION ALL
+    SELECT a.id, b.id, 0.5, 'same name'
+      FROM people a JOIN people b ON b.name_key = a.name_key AND a.id < b.id
+     WHERE a.name_key <> ''
+       AND (a.birth_date IS NULL OR b.birth_date IS NULL OR extract(year FROM a.birth_date) = extract(year FROM b.birth_date))
+       AND (a.graduation_year IS NULL OR b.graduation_year IS NULL OR a.graduation_year = b.graduation_year)
+    UNION ALL
+    SELECT DISTINCT pa.person_id, pb.person_id, 0.8, 'same phone number'
+      FROM person_phones pa JOIN person_phones pb ON pb.number_norm = pa.number_norm AND pa.person_id < pb.person_id
+     WHERE length(pa.number_norm) >= 8
+    UNION ALL
+    SELECT a.id, b.id, 0.7, 'similar name and same birth or graduation year'
+      FROM people a JOIN people b ON a.name_key % b.name_key AND a.id < b.id
+     WHERE a.name_key <> '' AND b.name_key <> '' AND a.name_key <> b.name_key
+       AND similarity(a.name_key, b.name_key) >= $3
+       AND (a.graduation_year = b.graduation_year OR extract(year FROM a.birth_date) = extract(year FROM b.birth_date))
+)
+SELECT p.low, p.high, max(p.score), array_agg(DISTINCT p.reason ORDER BY p.reason)
+  FROM pairs p
+  JOIN people a ON a.id = p.low AND a.status = 'active'
+  JOIN people b ON b.id = p.high AND b.status = 'active'
+ WHERE ($1 = 0 OR p.low = $1 OR p.high = $1)
+   AND NOT EXISTS (SELECT 1 FROM duplicate_rejections r WHERE r.aggregate = 'person' AND r.low_id = p.low AND r.high_id = p.high)
+ GROUP BY p.low, p.high
+ ORDER BY max(p.score) DESC, p.low, p.high
+ LIMIT $2`
+
+const findDuplicateOrganisationsSQL = `
+WITH pairs AS (
+    SELECT a.id AS low, b.id AS high, 0.95::float8 AS score, 'same VAT number' AS reason
+      FROM organisations a JOIN organisations b ON b.vat_norm = a.vat_norm AND a.id < b.id
+     WHERE a.vat_norm <> ''
+    UNION ALL
+    SELECT a.id, b.id, 0.9, 'same tax code'
+      FROM organisations a JOIN organisations b ON upper(b.tax_code) = upper(a.tax_code) AND a.id < b.id
+     WHERE a.tax_code <> ''
+    UNION ALL
+    SELECT a.id, b.id, 0.8, 'same legal name'
+      FROM organisations a JOIN organisations b ON b.name_key = a.name_key AND a.id < b.id
+     WHERE a.name_key <> ''
+    UNION ALL
+    SELECT a.id, b.id, 0.6, 'similar legal name in the same city'
+      FROM organisations a JOIN organisations b ON a.name_key % b.name_key AND a.id < b.id
+     WHERE a.name_key <> b.name_key AND a.city <> '' AND lower(a.city) = lower(b.city)
+       AND similarity(a.name_key, b.name_key) >= $3
+)
+SELECT p.low, p.high, max(p.score), array_agg(DISTINCT p.reason ORDER BY p.reason)
+  FROM pairs p
+  JOIN organisations a ON a.id = p.low AND a.status <> 'duplicate'
+  JOIN organisations b ON b.id = p.high AND b.status <> 'duplicate'
+ WHERE ($1 = 0 OR p.low = $1 OR p.high = $1)
+   AND NOT EXISTS (SELECT 1 FROM duplicate_rejections r WHERE r.aggregate = 'organisation' AND r.low_id = p.low AND r.high_id = p.high)
+ GROUP BY p.low, p.high
+ ORDER BY max(p.score) DESC, p.low, p.high
+ LIMIT $2`
+
+// FindDuplicatePeople returns pairs of active people that are likely the same
+// person, strongest first: same name key and birth year (0.9), same name key
+// and graduation year (0.9), same phone number (0.8), similar name (pg_trgm)
+// and same birth or graduation year (0.7), same name key with nothing telling
+// them apart (0.5). Pairs rejected with RejectDuplicate are left out.
+func (s *Store) FindDuplicatePeople(ctx context.Context, q DuplicateQuery) ([]calore.DuplicateCandidate, error) {
+	return s.findDuplicates(ctx, "person", findDuplicatePeopleSQL, q)
+}
+
+// FindDuplicateOrganisations returns pairs of organisations (not already
+// merged) that are likely the same: same VAT number (0.95), same tax code
+// (0.9), same legal name key (0.8), similar legal name in the same city (0.6).
+func (s *Store) FindDuplicateOrganisations(ctx context.Context, q DuplicateQuery) ([]calore.DuplicateCandidate, error) {
+	return s.findDuplicates(ctx, "organisation", findDuplicateOrganisationsSQL, q)
+}
+
+func (s *Store) findDuplicates(ctx context.Context, aggregate, query string, q DuplicateQuery) ([]calore.DuplicateCandidate, error) {
+	rows, err := s.db.Query(ctx, query, q.ID, q.limit(), q.similarity())
+	if err != nil {
+		return nil, fmt.Errorf("find duplicate %s records: %w", aggregate, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (calore.DuplicateCandidate, error) {
+		c := calore.DuplicateCandidate{Aggregate: aggregate}
+		err := row.Scan(&c.LowID, &c.HighID, &c.Score, &c.Reasons)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find duplicate %s records: %w", aggregate, err)
+	}
+	return out, nil
+}
+
+// RejectDuplicate records that two records are not duplicates, so the finder
+// proposes the pair no more. by is the deciding user, if known.
+func (s *Store) RejectDuplicate(ctx context.Context, aggregate string, a, b int64, by *int64) error {
+	low, high := min(a, b), max(a, b)
+	_, err := s.db.Exec(ctx, `INSERT INTO duplicate_rejections (aggregate, low_id, high_id, decided_by) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, aggregate, low, high, by)
+	return wrap(translate(err), "reject duplicate %s %d/%d", aggregate, low, high)
+}
+
+// MergeOptions say who merges and what they saw.
+type MergeOptions struct {
+	// WinnerVersion and LoserVersion are the versions the approver saw; a
+	// record changed since is a conflict. 0 skips the check.
+	WinnerVersion, LoserVersion int
+	By                          *int64 // the approving user
+	Reason                      string
+}
+
+// move re-points one reference column from the loser to the winner. When
+// unique lists columns that with col form a unique key, rows that would
+// collide with one of the winner's stay with the loser. Moved rows get a new
+// version and an "<aggregate>.updated" event.
+type move struct {
+	table, col string
+	unique     []string
+	emit       func(ctx context.Context, tx pgx.Tx, id int64) error
+}
+
+// emitUpdated writes the "updated" event of the record id as it is now.
+func (t *table[T]) emitUpdated(ctx context.Context, tx pgx.Tx, id int64) error {
+	rec, err := t.get(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	return writeChange(ctx, tx, t.aggregate, VerbUpdated, id, rec)
+}
+
+var personMoves = []move{
+	{"affiliations", "person_id", nil, affiliations.emitUpdated},
+	{"interactions", "person_id", nil, interactions.emitUpdated},
+	{"registrations", "person_id", []string{"event_id"}, registrations.emitUpdated},
+	{"campaign_sends", "person_id", []string{"campaign_id"}, campaignSends.emitUpdated},
+	{"donations", "person_id", nil, donations.emitUpdated},
+	{"collaborations", "person_id", nil, collaborations.emitUpdated},
+	{"collaborations", "counterpart_id", nil, collaborations.emitUpdated},
+	{"research_contracts", "scientific_lead_id", nil, researchContracts.emitUpdated},
+	{"journey_stages", "person_id", []string{"programme", "stage"}, journeyStages.emitUpdated},
+	{"consents", "person_id", nil, consents.emitUpdated},
+	{"people", "merged_into", nil, people.emitUpdated}, // earlier merges into the loser
+}
+
+var organisationMoves = []move{
+	{"affiliations", "organisation_id", nil, affiliations.emitUpdated},
+	{"interactions", "organisation_id", nil, interactions.emitUpdated},
+	{"donations", "organisation_id", nil, donations.emitUpdated},
+	{"collaborations", "organisation_id", nil, collaborations.emitUpdated},
+	{"partnerships", "organisation_id", nil, partnerships.emitUpdated},
+	{"research_contracts", "organisation_id", nil, researchContracts.emitUpdated},
+	{"organisations", "merged_into", nil, organisations.emitUpdated},
+}
+
+// run moves the rows of m from loser to winner and returns how many moved.
+func (m move) run(ctx context.Context, tx pgx.Tx, winner, loser int64) (int64, error) {
+	q := fmt.Sprintf("UPDATE %s t SET %s = $1, version = version + 1, updated_at = now() WHERE t.%s = $2", m.table, m.col, m.col)
+	if len(m.unique) > 0 {
+		conds := make([]string, len(m.unique))
+		for i, c := range m.unique {
+			conds[i] = fmt.Sprintf("x.%s = t.%s", c, c)
+		}
+		q += fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM %s x WHERE x.%s = $1 AND %s)", m.table, m.col, strings.Join(conds, " AND "))
+	}
+	q += " RETURNING t.id"
+	rows, err := tx.Query(ctx, q, winner, loser)
+	if err != nil {
+		return 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
+	}
+	for _, id := range ids {
+		if err := m.emit(ctx, tx, id); err != nil {
+			return 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
+		}
+	}
+	return int64(len(ids)), nil
+}
+
+// Text columns of people a merge fills in the winner when empty there.
+var personFillText = []string{"first_name", "last_name", "first_name_ascii", "last_name_ascii", "language", "nationality",
+	"country", "region", "province", "city", "degree_course", "macro_category", "top_category"}
+
+// mergePeopleSQL fills the winner's empty fields from the loser, unites the
+// tags, offices and competences, and bumps the winner's version.
+var mergePeopleSQL = func() string {
+	set := []string{
+		"birth_date = coalesce(w.birth_date, l.birth_date)",
+		"graduation_year = coalesce(w.graduation_year, l.graduation_year)",
+		"relevance = greatest(w.relevance, l.relevance)",
+		"is_minor = w.is_minor OR l.is_minor",
+		"extra = l.extra || w.extra",
+		"version = w.version + 1", "updated_at = now()",
+	}
+	for _, c := range personFillText {
+		set = append(set, fmt.Sprintf("%s = CASE WHEN w.%s = '' THEN l.%s ELSE w.%s END", c, c, c, c))
+	}
+	for _, c := range []string{"competences", "tags", "offices"} {
+		set = append(set, fmt.Sprintf("%s = ARRAY(SELECT DISTINCT x FROM unnest(w.%s || l.%s) x ORDER BY x)", c, c, c))
+	}
+	return "UPDATE people w SET " + strings.Join(set, ", ") + " FROM people l WHERE w.id = $1 AND l.id = $2"
+}()
+
+var orgFillText = []string{"legal_name_ascii", "vat_number", "tax_code", "legal_status", "size_class", "territory",
+	"country", "region", "province", "city", "functional_area"}
+
+var mergeOrganisationsSQL = func() string {
+	set := []string{
+		"revenue = coalesce(w.revenue, l.revenue)",
+		"revenue_year = CASE WHEN w.revenue IS NULL THEN l.revenue_year ELSE w.revenue_year END",
+		"account_manager_id = coalesce(w.account_manager_id, l.account_manager_id)",
+		// the winner never becomes its own parent
+		"parent_id = CASE WHEN w.parent_id = l.id OR w.parent_id IS NULL THEN nullif(l.parent_id, w.id) ELSE w.parent_id END",
+		"extra = l.extra || w.extra",
+		"version = w.version + 1", "updated_at = now()",
+	}
+	for _, c := range orgFillText {
+		set = append(set, fmt.Sprintf("%s = CASE WHEN w.%s = '' THEN l.%s ELSE w.%s END", c, c, c, c))
+	}
+	for _, c := range []string{"ateco_codes", "sdgs", "disciplines", "labels"} {
+		set = append(set, fmt.Sprintf("%s = ARRAY(SELECT DISTINCT x FROM unnest(w.%s || l.%s) x ORDER BY x)", c, c, c))
+	}
+	return "UPDATE organisations w SET " + strings.Join(set, ", ") + " FROM organisations l WHERE w.id = $1 AND l.id = $2"
+}()
+
+// MergePeople merges the person loser into winner in one transaction: the
+// winner's empty fields are filled from the loser and tags united; the
+// loser's emails, sources and phones not already on the winner, and its
+// affiliations, interactions, registrations, sends, donations,
+// collaborations, journey stages and consents move to the winner (a row that
+// would collide with one of the winner's, e.g. a registration to the same
+// event, stays with the loser); the loser becomes status duplicate with
+// merged_into = winner; a merges row keeps a snapshot of the loser. The
+// outbox gets "person.merged" (the loser), "person.updated" (the winner)
+// and an "updated" event per moved record.
+func (s *Store) MergePeople(ctx context.Context, winnerID, loserID int64, opt MergeOptions) (*calore.Merge, error) {
+	var m *calore.Merge
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		loser, err := lockPair(ctx, tx, people, "people", winnerID, loserID, opt, func(p *calore.Person) string { return p.Status })
+		if err != nil {
+			return err
+		}
+		moved := map[string]int64{}
+		// children without versions of their own: part of the person record
+		tag, err := tx.Exec(ctx, `UPDATE person_emails SET person_id = $1 WHERE person_id = $2`, winnerID, loserID)
+		if err != nil {
+			return fmt.Errorf("move emails: %w", err)
+		}
+		moved["person_emails"] = tag.RowsAffected()
+		tag, err = tx.Exec(ctx, `UPDATE person_phones t SET person_id = $1 WHERE person_id = $2
+			AND NOT EXISTS (SELECT 1 FROM person_phones x WHERE x.person_id = $1 AND x.number_norm = t.number_norm)`, winnerID, loserID)
+		if err != nil {
+			return fmt.Errorf("move phones: %w", err)
+		}
+		moved["person_phones"] = tag.RowsAffected()
+		tag, err = tx.Exec(ctx, `INSERT INTO person_sources (person_id, source, first_seen_at)
+			SELECT $1, source, first_seen_at FROM person_sources WHERE person_id = $2
+			ON CONFLICT (person_id, source) DO UPDATE SET first_seen_at = least(person_sources.first_seen_at, excluded.first_seen_at)`, winnerID, loserID)
+		if err != nil {
+			return fmt.Errorf("move sources: %w", err)
+		}
+		moved["person_sources"] = tag.RowsAffected()
+		if _, err := tx.Exec(ctx, `DELETE FROM person_sources WHERE person_id = $1`, loserID); err != nil {
+			return fmt.Errorf("move sources: %w", err)
+		}
+		m, err = finishMerge(ctx, tx, people, "people", mergePeopleSQL, personMoves, moved, winnerID, loserID, loser, opt)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("merge person %d into %d: %w", loserID, winnerID, err)
+	}
+	return m, nil
+}
+
+// MergeOrganisations merges the organisation loser into winner, as
+// MergePeople does for people: sites, affiliations, interactions, donations,
+// collaborations, partnerships, research contracts and divisions move to the
+// winner; "organisation.merged" and "organisation.updated" go to the outbox.
+func (s *Store) MergeOrganisations(ctx context.Context, winnerID, loserID int64, opt MergeOptions) (*calore.Merge, error) {
+	var m *calore.Merge
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		loser, err := lockPair(ctx, tx, organisations, "organisations", winnerID, loserID, opt, func(o *calore.Organisation) string { return o.Status })
+		if err != nil {
+			return err
+		}
+		moved := map[string]int64{}
+		tag, err := tx.Exec(ctx, `UPDATE organisation_sites SET organisation_id = $1 WHERE organisation_id = $2`, winnerID, loserID)
+		if err != nil {
+			return fmt.Errorf("move sites: %w", err)
+		}
+		moved["organisation_sites"] = tag.RowsAffected()
+		divisions := move{"organisations", "parent_id", nil, organisations.emitUpdated}
+		n, err := divisions.runExcept(ctx, tx, winnerID, loserID)
+		if err != nil {
+			return err
+		}
+		moved["organisations.parent_id"] = n
+		m, err = finishMerge(ctx, tx, organisations, "organisations", mergeOrganisationsSQL, organisationMoves, moved, winnerID, loserID, loser, opt)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("merge organisation %d into %d: %w", loserID, winnerID, err)
+	}
+	return m, nil
+}
+
+// runExcept is run for a self-reference (divisions): the winner itself is
+// not re-pointed; the merge SQL settles its own parent.
+func (m move) runExcept(ctx context.Context, tx pgx.Tx, winner, loser int64) (int64, error) {
+	rows, err := tx.Query(ctx, fmt.Sprintf("UPDATE %s SET %s = $1, version = version + 1, updated_at = now() WHERE %s = $2 AND id <> $1 RETURNING id", m.table, m.col, m.col), winner, loser)
+	if err != nil {
+		return 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
+	}
+	for _, id := range ids {
+		if err := m.emit(ctx, tx, id); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(ids)), nil
+}
+
+// lockPair locks winner and loser (in id order, so two merges cannot
+// deadlock), checks both can merge and returns the loser as it is.
+func lockPair[T any](ctx context.Context, tx pgx.Tx, t *table[T], sqlTable string, winnerID, loserID int64, opt MergeOptions, status func(*T) string) (*T, error) {
+	if winnerID == loserID {
+		return nil, calore.Errorf(calore.ErrInvalid, "cannot merge %s %d into itself", t.aggregate, winnerID)
+	}
+	rows, err := tx.Query(ctx, fmt.Sprintf("SELECT id FROM %s WHERE id IN ($1, $2) ORDER BY id FOR UPDATE", sqlTable), winnerID, loserID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+		return nil, err
+	}
+	winner, err := t.get(ctx, tx, winnerID)
+	if err != nil {
+		return nil, err
+	}
+	loser, err := t.get(ctx, tx, loserID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		rec  *T
+		want int
+	}{{winner, opt.WinnerVersion}, {loser, opt.LoserVersion}} {
+		meta := t.meta(c.rec)
+		if c.want != 0 && meta.Version != c.want {
+			return nil, calore.ConflictError(t.aggregate, meta.ID, c.want)
+		}
+		if status(c.rec) == calore.StatusDuplicate {
+			return nil, calore.Errorf(calore.ErrConflict, "%s %d is already merged into another", t.aggregate, meta.ID)
+		}
+	}
+	return loser, nil
+}
+
+// finishMerge moves the versioned references, fills the winner, marks the
+// loser, records the merge and writes the events.
+func finishMerge[T any](ctx context.Context, tx pgx.Tx, t *table[T], sqlTable, fillSQL string, moves []move, moved map[string]int64, winnerID, loserID int64, loser *T, opt MergeOptions) (*calore.Merge, error) {
+	for _, mv := range moves {
+		n, err := mv.run(ctx, tx, winnerID, loserID)
+		if err != nil {
+			return nil, err
+		}
+		moved[mv.table+"."+mv.col] += n
+	}
+	if _, err := tx.Exec(ctx, fillSQL, winnerID, loserID); err != nil {
+		return nil, fmt.Errorf("fill the winner: %w", translate(err))
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf("UPDATE %s SET status = 'duplicate', merged_into = $1, version = version + 1, updated_at = now() WHERE id = $2", sqlTable), winnerID, loserID); err != nil {
+		return nil, fmt.Errorf("mark the loser: %w", translate(err))
+	}
+	snapshot, err := json.Marshal(loser)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot the loser: %w", err)
+	}
+	m := &calore.Merge{Aggregate: t.aggregate, WinnerID: winnerID, LoserID: loserID, MergedBy: opt.By, Reason: opt.Reason, Moved: moved}
+	if err := tx.QueryRow(ctx, `INSERT INTO merges (aggregate, winner_id, loser_id, merged_by, reason, loser, moved)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, merged_at`,
+		m.Aggregate, winnerID, loserID, opt.By, opt.Reason, snapshot, moved).Scan(&m.ID, &m.MergedAt); err != nil {
+		return nil, fmt.Errorf("record the merge: %w", translate(err))
+	}
+	after, err := t.get(ctx, tx, loserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeChange(ctx, tx, t.aggregate, VerbMerged, loserID, after); err != nil {
+		return nil, err
+	}
+	if err := t.emitUpdated(ctx, tx, winnerID); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Merges returns the merges a record took part in, as winner or loser,
+// oldest first.
+func (s *Store) Merges(ctx context.Context, aggregate string, id int64) ([]calore.Merge, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, aggregate, winner_id, loser_id, merged_at, merged_by, reason, moved FROM merges
+		WHERE aggregate = $1 AND (winner_id = $2 OR loser_id = $2) ORDER BY id`, aggregate, id)
+	if err != nil {
+		return nil, fmt.Errorf("read merges of %s %d: %w", aggregate, id, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (calore.Merge, error) {
+		var m calore.Merge
+		err := row.Scan(&m.ID, &m.Aggregate, &m.WinnerID, &m.LoserID, &m.MergedAt, &m.MergedBy, &m.Reason, &m.Moved)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read merges of %s %d: %w", aggregate, id, err)
+	}
+	return out, nil
+}
+
+// MergedLoser returns the snapshot of the loser as it was before merge id.
+func (s *Store) MergedLoser(ctx context.Context, mergeID int64, into any) error {
+	var raw []byte
+	err := s.db.QueryRow(ctx, `SELECT loser FROM merges WHERE id = $1`, mergeID).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return calore.NotFoundError("merge", mergeID)
+	}
+	if err != nil {
+		return fmt.Errorf("read merge %d: %w", mergeID, err)
+	}
+	return wrap(json.Unmarshal(raw, into), "decode merge %d", mergeID)
+}
