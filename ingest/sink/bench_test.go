@@ -52,6 +52,11 @@ func BenchmarkSink(b *testing.B) {
 		done := make(chan error, 1)
 		go func() { done <- s.Run(ctx) }()
 		deadline := time.Now().Add(5 * time.Minute)
+		opStart := time.Now()
+		for total(m.Consumed) == 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		b.Logf("first message after %v", time.Since(opStart))
 		for total(m.Rows) < benchEvents && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
