@@ -61,7 +61,7 @@ type Job interface {
 // Jobs lists every job, in the order `calore score` runs them: heat first,
 // since donation potential reports it next to its own score.
 func Jobs() []Job {
-	return []Job{heatJob{}, donationJob{}, clusterJob{}, funnelJob{}}
+	return []Job{heatJob{}, donationJob{}, clusterJob{}, funnelJob{}, turnoutJob{}}
 }
 
 // Select returns the jobs named (all when names is empty).

@@ -132,6 +132,9 @@ func Generate(s Scale, seed uint64, emit func(Traffic) error, progress Progress)
 		g.giving(y)
 		progress("years", y-s.FirstYear()+1, s.Years)
 	}
+	if err := g.upcomingEvents(); err != nil {
+		return nil, err
+	}
 	g.giving(s.AsOf.Year()) // true propensities for the year ahead, outcome unknown
 	return g.ds, nil
 }
@@ -538,6 +541,24 @@ var eventKinds = []struct {
 }
 
 func (g *generator) events(y int) error {
+	return g.eventsAt(y, g.s.EventsPerYear, func() time.Time { return g.dayIn(y) })
+}
+
+// upcomingEvents schedules events in the weeks after AsOf, invitations sent
+// and registrations open but nobody attended yet: what the turnout forecast
+// predicts.
+func (g *generator) upcomingEvents() error {
+	y := g.s.AsOf.Year()
+	g.counters[y] = &yearCounters{
+		sends: make([]int16, len(g.alumni)), opens: make([]int16, len(g.alumni)),
+		clicks: make([]int16, len(g.alumni)), attended: make([]int16, len(g.alumni)),
+	}
+	return g.eventsAt(y, max(2, g.s.EventsPerYear/6), func() time.Time {
+		return g.s.AsOf.Add(time.Duration(10*24+g.rng.IntN(20*24)) * time.Hour)
+	})
+}
+
+func (g *generator) eventsAt(y, n int, when func() time.Time) error {
 	if len(g.ds.Series) == 0 {
 		for _, k := range eventKinds {
 			if k.series != "" {
@@ -551,9 +572,9 @@ func (g *generator) events(y int) error {
 	for i, k := range eventKinds {
 		sw[i] = k.share
 	}
-	for e := 0; e < g.s.EventsPerYear; e++ {
+	for e := 0; e < n; e++ {
 		k := eventKinds[g.pick(sw)]
-		start := g.dayIn(y).Truncate(24 * time.Hour).Add(17 * time.Hour)
+		start := when().Truncate(24 * time.Hour).Add(17 * time.Hour)
 		ev := calore.CalendarEvent{Meta: meta(int64(len(g.ds.Events)+1), start.AddDate(0, -2, 0)), Name: fmt.Sprintf("%s %s", strings.ReplaceAll(k.kind, "_", " "), start.Format("2006-01-02")),
 			Kind: k.kind, Office: "engagement", StartsAt: start, Location: "Milano", IsOnline: k.kind == "webinar"}
 		for _, s := range g.ds.Series {
@@ -594,8 +615,7 @@ func (g *generator) register(y int, ev calore.CalendarEvent, audience string, sh
 		invitedOnce[personIdx] = true
 		r := calore.Registration{Meta: meta(g.nextID(&g.nextRegistration), invited), EventID: ev.ID, PersonID: p.ID, Status: calore.RegInvited,
 			Source: []string{"form", "eventbrite", "open_day_app"}[g.rng.IntN(3)], InvitedAt: &invited, IsVIP: vip}
-		if g.rng.Float64() < registerP {
-			reg := invited.Add(time.Duration(g.rng.IntN(25*24)) * time.Hour)
+		if reg := invited.Add(time.Duration(g.rng.IntN(25*24)) * time.Hour); g.rng.Float64() < registerP && reg.Before(g.s.AsOf) {
 			r.RegisteredAt, r.Status, r.UpdatedAt = &reg, calore.RegRegistered, reg
 			if ev.StartsAt.Before(g.s.AsOf) {
 				r.Status, r.UpdatedAt = calore.RegNoShow, ev.StartsAt.Add(3*time.Hour)
