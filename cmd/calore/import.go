@@ -21,8 +21,9 @@ import (
 const importUsage = `usage: calore import --kind KIND [flags] FILE
 
 Loads a CSV or XLSX file into the operational store, merging with what is
-there (docs/import.md). KIND is one of: contacts, organisations (donations,
-events, registrations, interactions, journey: not built yet).
+there (docs/import.md). KIND is one of: contacts, organisations, events,
+registrations, donations, interactions, journey (the last five find their
+people, organisations and events among those already imported).
 
 flags:
 `
@@ -65,10 +66,10 @@ func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string,
 		fmt.Fprint(stderr, importUsage)
 		fs.PrintDefaults()
 	}
-	kind := fs.String("kind", "", "what the file holds: contacts, organisations, …")
+	kind := fs.String("kind", "", "what the file holds: contacts, organisations, events, registrations, donations, interactions, journey")
 	mapping := fs.String("mapping", "", "JSON file mapping headers to fields, e.g. {\"Cell. privato\": \"phone\", \"Note\": \"-\"}")
-	source := fs.String("source", "", "marketing source of the people in the file (default \"import:<file name>\")")
-	match := fs.String("match", "", "what identifies an existing record, comma separated: contacts email,name; organisations vat,tax_code,name (default all)")
+	source := fs.String("source", "", "marketing source of the people in the file, and source of registrations and journey stages (default \"import:<file name>\")")
+	match := fs.String("match", "", "what identifies an existing record, comma separated: people email,name; organisations vat,tax_code,name (default all)")
 	policy := fs.String("policy", "", "merge policy per field: field=overwrite|fill-empty|keep,…; *=… sets the default (fill-empty)")
 	dryRun := fs.Bool("dry-run", false, "report what would be created, updated and in conflict, and write nothing")
 	atomic := fs.Bool("atomic", false, "all or nothing: import nothing if any row is bad or in conflict")

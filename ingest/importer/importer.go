@@ -262,6 +262,9 @@ func newMerger(spec Spec, opts Options) (merger, error) {
 	case Organisations:
 		return newOrgMerger(opts)
 	}
+	if a, ok := activities[spec.Kind]; ok {
+		return newActivityMerger(a, opts)
+	}
 	return nil, calore.Errorf(calore.ErrInvalid, "importing %s is not built yet", spec.Kind)
 }
 

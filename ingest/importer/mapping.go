@@ -136,6 +136,21 @@ func MapHeader(spec Spec, header []string, mapping map[string]string) (*Layout, 
 		if !l.Has("legal_name") {
 			problems = append(problems, errors.New("organisations need a legal name column (Ragione sociale, Denominazione, Company…); none was recognised (use --mapping)"))
 		}
+	default:
+		if a, ok := activities[spec.Kind]; ok {
+			var missing []string
+			for _, f := range a.required {
+				if !l.Has(f) {
+					missing = append(missing, f)
+				}
+			}
+			if a.refs.personRequired && !l.Has("email") && !(l.Has("first_name") && l.Has("last_name")) {
+				missing = append(missing, "email (or first and last name)")
+			}
+			if len(missing) > 0 {
+				problems = append(problems, fmt.Errorf("%s need columns for %s; none was recognised (use --mapping)", spec.Kind, strings.Join(missing, ", ")))
+			}
+		}
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)

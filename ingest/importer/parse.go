@@ -135,6 +135,10 @@ func (p *Parser) check(row Row) string {
 		if get("legal_name") == nil {
 			return "no legal name"
 		}
+	default:
+		if a, ok := activities[p.Layout.Spec.Kind]; ok {
+			return checkActivity(a, get)
+		}
 	}
 	return ""
 }

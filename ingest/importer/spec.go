@@ -166,5 +166,8 @@ func SpecOf(k Kind) (Spec, bool) {
 	case Organisations:
 		return organisationSpec, true
 	}
+	if a, ok := activities[k]; ok {
+		return a.spec, true
+	}
 	return Spec{}, false
 }

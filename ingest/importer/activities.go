@@ -1,0 +1,441 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/calore-crm/calore"
+)
+
+// The activity kinds (donations, events, registrations, interactions,
+// journey) hang off people, organisations and events that already exist:
+// a row names its person by email (or by name), its organisation by VAT
+// number or name, its event by name and day. A row whose person, event or
+// organisation is not found is a conflict: import the contacts first (the
+// same file can be imported as contacts and then as registrations, since
+// columns a kind does not use are ignored). Each kind has a natural key, so
+// re-importing a file finds its own rows again instead of adding them twice.
+
+// who are the fields naming the person of an activity row.
+var who = []Field{
+	{Name: "email", Type: TypeEmail, Synonyms: contactSpec.Fields[2].Synonyms},
+	{Name: "first_name", Type: TypeName, Synonyms: contactSpec.Fields[0].Synonyms},
+	{Name: "last_name", Type: TypeName, Synonyms: contactSpec.Fields[1].Synonyms},
+}
+
+// which are the fields naming the organisation of an activity row.
+var which = []Field{
+	{Name: "organisation", Type: TypeName, Synonyms: []string{"organisation", "organization", "company", "ragione sociale", "azienda", "ente", "denominazione"}},
+	{Name: "organisation_vat", Type: TypeCode, Synonyms: []string{"vat", "vat number", "partita iva", "p iva", "piva"}},
+}
+
+func fields(groups ...[]Field) []Field {
+	var out []Field
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+var donationSpec = Spec{Kind: Donations, Fields: fields(who, which, []Field{
+	{Name: "amount", Type: TypeAmount, Synonyms: []string{"amount", "donation", "importo", "donazione", "somma", "valore"}},
+	{Name: "currency", Type: TypeCode, Synonyms: []string{"currency", "valuta", "divisa"}},
+	{Name: "donated_on", Type: TypeDate, Synonyms: []string{"date", "donation date", "donated on", "data", "data donazione", "data versamento"}},
+	{Name: "periodicity", Type: TypeEnum, Values: []string{"one_off", "monthly", "quarterly", "yearly"}, Aliases: map[string]string{
+		"one off": "one_off", "una tantum": "one_off", "singola": "one_off", "mensile": "monthly", "trimestrale": "quarterly", "annuale": "yearly", "annual": "yearly"},
+		Synonyms: []string{"periodicity", "frequency", "periodicita", "frequenza", "ricorrenza"}},
+	{Name: "purpose", Type: TypeEnum, Values: []string{"scholarship", "membership_fee", "research_project", "general", "other"}, Aliases: map[string]string{
+		"borsa di studio": "scholarship", "borse di studio": "scholarship", "membership fee": "membership_fee", "quota associativa": "membership_fee",
+		"research project": "research_project", "progetto di ricerca": "research_project", "ricerca": "research_project", "generale": "general",
+		"liberale": "general", "altro": "other"},
+		Synonyms: []string{"purpose", "destination", "finalita", "destinazione", "causale", "scopo"}},
+	{Name: "purpose_detail", Type: TypeText, Synonyms: []string{"purpose detail", "detail", "dettaglio", "descrizione", "note"}},
+	{Name: "campaign", Type: TypeText, Synonyms: []string{"campaign", "campagna"}},
+})}
+
+var eventSpec = Spec{Kind: Events, Fields: []Field{
+	{Name: "name", Type: TypeText, Synonyms: []string{"name", "event", "event name", "title", "nome", "evento", "nome evento", "titolo"}},
+	{Name: "kind", Type: TypeText, Synonyms: []string{"kind", "type", "event type", "tipo", "tipologia"}},
+	{Name: "office", Type: TypeText, Synonyms: []string{"office", "ufficio", "area", "struttura"}},
+	{Name: "starts_at", Type: TypeTime, Synonyms: []string{"starts at", "start", "date", "start date", "inizio", "data", "data inizio", "data evento"}},
+	{Name: "ends_at", Type: TypeTime, Synonyms: []string{"ends at", "end", "end date", "fine", "data fine"}},
+	{Name: "location", Type: TypeText, Synonyms: []string{"location", "place", "venue", "luogo", "sede", "aula"}},
+	{Name: "is_online", Type: TypeBool, Synonyms: []string{"online", "is online", "virtual", "in remoto", "webinar"}},
+	{Name: "capacity", Type: TypeInt, Synonyms: []string{"capacity", "seats", "capienza", "posti"}},
+}}
+
+var registrationSpec = Spec{Kind: Registrations, Fields: fields(who, []Field{
+	{Name: "event", Type: TypeText, Synonyms: []string{"event", "event name", "evento", "nome evento", "titolo evento"}},
+	{Name: "event_date", Type: TypeDate, Synonyms: []string{"event date", "data evento", "giorno evento"}},
+	{Name: "status", Type: TypeEnum, Values: []string{"invited", "registered", "attended", "no_show", "cancelled"}, Aliases: map[string]string{
+		"invitato": "invited", "invitata": "invited", "iscritto": "registered", "iscritta": "registered", "registrato": "registered", "registrata": "registered",
+		"presente": "attended", "partecipato": "attended", "present": "attended", "assente": "no_show", "no show": "no_show", "absent": "no_show",
+		"annullato": "cancelled", "annullata": "cancelled", "canceled": "cancelled", "disdetto": "cancelled"},
+		Synonyms: []string{"status", "stato", "esito", "partecipazione"}},
+	{Name: "invited_at", Type: TypeTime, Synonyms: []string{"invited at", "invited", "data invito"}},
+	{Name: "registered_at", Type: TypeTime, Synonyms: []string{"registered at", "registration date", "data iscrizione", "data registrazione"}},
+	{Name: "attended_at", Type: TypeTime, Synonyms: []string{"attended at", "check in", "check-in", "ingresso", "data presenza"}},
+	{Name: "is_vip", Type: TypeBool, Synonyms: []string{"vip", "is vip"}},
+})}
+
+var interactionSpec = Spec{Kind: Interactions, Fields: fields(who, which, []Field{
+	{Name: "channel", Type: TypeEnum, Values: []string{"email", "phone", "sms", "social", "chatbot", "meeting", "note", "event", "letter", "other"}, Aliases: map[string]string{
+		"e-mail": "email", "mail": "email", "telefono": "phone", "telefonata": "phone", "call": "phone", "chiamata": "phone", "incontro": "meeting",
+		"riunione": "meeting", "appuntamento": "meeting", "nota": "note", "evento": "event", "lettera": "letter", "altro": "other"},
+		Synonyms: []string{"channel", "type", "canale", "tipo", "mezzo"}},
+	{Name: "direction", Type: TypeEnum, Values: []string{"inbound", "outbound"}, Aliases: map[string]string{
+		"in": "inbound", "entrata": "inbound", "ricevuta": "inbound", "out": "outbound", "uscita": "outbound", "inviata": "outbound"},
+		Synonyms: []string{"direction", "direzione", "verso"}},
+	{Name: "occurred_at", Type: TypeTime, Synonyms: []string{"occurred at", "date", "when", "data", "data ora", "quando"}},
+	{Name: "subject", Type: TypeText, Synonyms: []string{"subject", "oggetto", "titolo"}},
+	{Name: "notes", Type: TypeText, Synonyms: []string{"notes", "note", "testo", "descrizione", "details"}},
+	{Name: "office", Type: TypeText, Synonyms: []string{"office", "ufficio", "struttura"}},
+})}
+
+var journeySpec = Spec{Kind: Journey, Fields: fields(who, []Field{
+	{Name: "programme", Type: TypeText, Synonyms: []string{"programme", "program", "course", "degree course", "corso", "corso di laurea", "corso di studi"}},
+	{Name: "stage", Type: TypeEnum, Values: []string{"first_contact", "application", "admission", "enrolment"}, Aliases: map[string]string{
+		"first contact": "first_contact", "primo contatto": "first_contact", "contatto": "first_contact", "lead": "first_contact",
+		"candidatura": "application", "domanda": "application", "domanda di ammissione": "application",
+		"ammissione": "admission", "ammesso": "admission", "ammessa": "admission", "admitted": "admission",
+		"immatricolazione": "enrolment", "immatricolato": "enrolment", "immatricolata": "enrolment", "iscrizione": "enrolment", "enrollment": "enrolment", "enrolled": "enrolment"},
+		Synonyms: []string{"stage", "step", "fase", "stato", "tappa"}},
+	{Name: "reached_at", Type: TypeTime, Synonyms: []string{"reached at", "date", "when", "data", "data fase"}},
+	{Name: "touchpoint", Type: TypeText, Synonyms: []string{"touchpoint", "touch point", "channel", "punto di contatto", "canale", "occasione"}},
+})}
+
+// refs says which references an activity row resolves before the merge.
+type refs struct {
+	person, personRequired bool // who fields → person_id
+	org                    bool // which fields → organisation_id (optional)
+	event                  bool // event + event_date → event_id (required)
+	campaign               bool // campaign → campaign_id (optional)
+}
+
+// activity describes how one activity kind lands in its table.
+type activity struct {
+	spec      Spec
+	table     string
+	aggregate string
+	refs      refs
+	columns   []column          // merged under the policies
+	defaults  map[string]string // column → SQL for a new row whose cell is empty ($1 is the source)
+	key       []string          // natural key: SQL comparing stage s and table t
+	stageKey  []string          // the same key over the stage alone, to find rows repeated in the file
+	payload   string            // jsonb of row t for the outbox, shaped like the calore type
+	required  []string          // fields a row must have
+}
+
+var activities = map[Kind]*activity{
+	Donations: {
+		spec: donationSpec, table: "donations", aggregate: "donation",
+		refs: refs{person: true, org: true, campaign: true},
+		columns: []column{
+			{field: "amount", column: "amount", kind: colNullable},
+			{field: "currency", column: "currency", kind: colText},
+			{field: "donated_on", column: "donated_on", kind: colNullable},
+			{field: "periodicity", column: "periodicity", kind: colText},
+			{field: "purpose", column: "purpose", kind: colText},
+			{field: "purpose_detail", column: "purpose_detail", kind: colText},
+		},
+		defaults: map[string]string{"currency": "'EUR'", "periodicity": "'one_off'", "purpose": "'general'"},
+		key: []string{"t.person_id IS NOT DISTINCT FROM s.person_id", "t.organisation_id IS NOT DISTINCT FROM s.organisation_id",
+			"t.donated_on = s.donated_on", "t.amount = s.amount", "t.currency = coalesce(s.currency, 'EUR')"},
+		stageKey: []string{"person_id", "organisation_id", "donated_on", "amount", "coalesce(currency, 'EUR')"},
+		payload:  `to_jsonb(t) || jsonb_build_object('amount', t.amount::text, 'donated_on', to_char(t.donated_on, 'YYYY-MM-DD"T00:00:00Z"'))`,
+	},
+	Events: {
+		spec: eventSpec, table: "events", aggregate: "event",
+		columns: []column{
+			{field: "kind", column: "kind", kind: colText},
+			{field: "office", column: "office", kind: colText},
+			{field: "ends_at", column: "ends_at", kind: colNullable},
+			{field: "location", column: "location", kind: colText},
+			{field: "is_online", column: "is_online", kind: colBool},
+			{field: "capacity", column: "capacity", kind: colNullable},
+		},
+		defaults: map[string]string{"name": "s.name", "starts_at": "s.starts_at"},
+		key:      []string{"lower(t.name) = lower(s.name)", "t.starts_at = s.starts_at"},
+		stageKey: []string{"lower(name)", "starts_at"},
+		payload:  `to_jsonb(t)`,
+		required: []string{"name", "starts_at"},
+	},
+	Registrations: {
+		spec: registrationSpec, table: "registrations", aggregate: "registration",
+		refs: refs{person: true, personRequired: true, event: true},
+		columns: []column{
+			{field: "status", column: "status", kind: colText},
+			{field: "invited_at", column: "invited_at", kind: colNullable},
+			{field: "registered_at", column: "registered_at", kind: colNullable},
+			{field: "attended_at", column: "attended_at", kind: colNullable},
+			{field: "is_vip", column: "is_vip", kind: colBool},
+		},
+		defaults: map[string]string{
+			"status": "CASE WHEN s.attended_at IS NOT NULL THEN 'attended' WHEN s.registered_at IS NOT NULL OR s.invited_at IS NULL THEN 'registered' ELSE 'invited' END",
+			"source": "$1"},
+		key:      []string{"t.event_id = s.event_id", "t.person_id = s.person_id"},
+		stageKey: []string{"event_id", "person_id"},
+		payload:  `to_jsonb(t)`,
+		required: []string{"event"},
+	},
+	Interactions: {
+		spec: interactionSpec, table: "interactions", aggregate: "interaction",
+		refs: refs{person: true, org: true},
+		columns: []column{
+			{field: "direction", column: "direction", kind: colText},
+			{field: "notes", column: "notes", kind: colText},
+			{field: "office", column: "office", kind: colText},
+		},
+		defaults: map[string]string{"channel": "s.channel", "occurred_at": "s.occurred_at", "subject": "coalesce(s.subject, '')"},
+		key: []string{"t.person_id IS NOT DISTINCT FROM s.person_id", "t.organisation_id IS NOT DISTINCT FROM s.organisation_id",
+			"t.channel = s.channel", "t.occurred_at = s.occurred_at", "t.subject = coalesce(s.subject, '')"},
+		stageKey: []string{"person_id", "organisation_id", "channel", "occurred_at", "coalesce(subject, '')"},
+		payload:  `to_jsonb(t)`,
+		required: []string{"channel", "occurred_at"},
+	},
+	Journey: {
+		spec: journeySpec, table: "journey_stages", aggregate: "journey_stage",
+		refs: refs{person: true, personRequired: true},
+		columns: []column{
+			{field: "reached_at", column: "reached_at", kind: colNullable},
+			{field: "touchpoint", column: "touchpoint", kind: colText},
+		},
+		defaults: map[string]string{"programme": "s.programme", "stage": "s.stage", "source": "$1"},
+		key:      []string{"t.person_id = s.person_id", "lower(t.programme) = lower(s.programme)", "t.stage = s.stage"},
+		stageKey: []string{"person_id", "lower(programme)", "stage"},
+		payload:  `to_jsonb(t)`,
+		required: []string{"programme", "stage", "reached_at"},
+	},
+}
+
+// checkActivity applies the row rules of an activity kind; get returns a
+// staged value by field name.
+func checkActivity(a *activity, get func(string) any) string {
+	var missing []string
+	for _, f := range a.required {
+		if get(f) == nil {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		return "missing " + strings.Join(missing, ", ")
+	}
+	if a.refs.person && get("email") == nil && (get("first_name") == nil || get("last_name") == nil) {
+		if a.refs.personRequired || !a.refs.org || (get("organisation") == nil && get("organisation_vat") == nil) {
+			return "no email and no first and last name: nothing to find the person by"
+		}
+	}
+	if start, ok := get("starts_at").(time.Time); ok {
+		if end, ok := get("ends_at").(time.Time); ok && end.Before(start) {
+			return "the event ends before it starts"
+		}
+	}
+	if c, ok := get("capacity").(int32); ok && c < 0 {
+		return "negative capacity"
+	}
+	if a.spec.Kind == Donations {
+		if get("amount") == nil || get("donated_on") == nil {
+			return "a donation needs an amount and a date"
+		}
+		if n, ok := get("amount").(pgtype.Numeric); ok && (n.Int == nil || n.Int.Sign() <= 0) {
+			return "the amount of a donation must be more than zero"
+		}
+		if c, ok := get("currency").(string); ok && (len(c) != 3 || strings.ToUpper(c) != c || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+			return fmt.Sprintf("currency %q is not an ISO 4217 code such as EUR", c)
+		}
+	}
+	return ""
+}
+
+type activityMerger struct {
+	a     *activity
+	opts  Options
+	match map[string]bool
+}
+
+func newActivityMerger(a *activity, opts Options) (*activityMerger, error) {
+	match, err := matchSet(opts.Match, "email", "name")
+	if err != nil {
+		return nil, err
+	}
+	return &activityMerger{a: a, opts: opts, match: match}, nil
+}
+
+func (m *activityMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error) {
+	a, st := m.a, stageTable
+	if err := checkTable(ctx, tx, a.table); err != nil {
+		return mergeResult{}, err
+	}
+	steps := []step{
+		{what: "reference columns", sql: `ALTER TABLE ` + st + ` ADD COLUMN person_id bigint, ADD COLUMN organisation_id bigint, ADD COLUMN event_id bigint, ADD COLUMN campaign_id bigint`},
+		{what: "changed set", sql: `CREATE TEMP TABLE import_changed (id bigint PRIMARY KEY, fields boolean NOT NULL) ON COMMIT DROP`},
+	}
+	if a.refs.person {
+		if m.match["email"] {
+			steps = append(steps, step{what: "find people by email", sql: `UPDATE ` + st + ` s SET person_id = coalesce(p.merged_into, p.id)
+				FROM person_emails pe JOIN people p ON p.id = pe.person_id
+				WHERE pe.address_norm = s.email`})
+		}
+		if m.match["name"] {
+			steps = append(steps, step{what: "find people by name", sql: `UPDATE ` + st + ` s
+				SET person_id = CASE WHEN m.n = 1 THEN m.pid END,
+				    conflict = CASE WHEN m.n > 1 THEN format('%s people are named %s (ids %s): an email would tell them apart', m.n, m.key, m.ids) END
+				FROM (SELECT s.row_no, min(p.id) AS pid, count(*) AS n, min(p.name_key) AS key, array_to_string((array_agg(p.id ORDER BY p.id))[1:5], ', ') AS ids
+				        FROM ` + st + ` s JOIN people p ON p.name_key = calore_name_key(s.first_name_ascii, s.last_name_ascii) AND p.status = 'active'
+				       WHERE s.person_id IS NULL AND s.first_name_ascii <> '' AND s.last_name_ascii <> ''
+				       GROUP BY s.row_no) m
+				WHERE m.row_no = s.row_no`})
+		}
+		cond := "(s.email IS NOT NULL OR s.first_name IS NOT NULL OR s.last_name IS NOT NULL)"
+		if a.refs.personRequired {
+			cond = "true"
+		}
+		steps = append(steps, step{what: "people not found", sql: `UPDATE ` + st + ` s
+			SET conflict = format('no person with %s: import the contacts first', concat_ws(' or ', 'email ' || s.email, 'name ' || nullif(concat_ws(' ', s.first_name, s.last_name), '')))
+			WHERE s.person_id IS NULL AND s.conflict IS NULL AND ` + cond})
+	}
+	if a.refs.org {
+		steps = append(steps,
+			step{what: "find organisations", sql: `UPDATE ` + st + ` s
+				SET organisation_id = CASE WHEN m.n = 1 THEN m.oid END,
+				    conflict = CASE WHEN m.n > 1 THEN format('%s organisations match %s (ids %s)', m.n, coalesce(s.organisation_vat, s.organisation), m.ids) END
+				FROM (SELECT s.row_no, min(coalesce(o.merged_into, o.id)) AS oid, count(DISTINCT coalesce(o.merged_into, o.id)) AS n,
+				             string_agg(DISTINCT coalesce(o.merged_into, o.id)::text, ', ') AS ids
+				        FROM ` + st + ` s JOIN organisations o ON
+				             CASE WHEN s.organisation_vat IS NOT NULL
+				                  THEN o.vat_norm IN (upper(regexp_replace(s.organisation_vat, '[^A-Za-z0-9]', '', 'g')),
+				                                      'IT' || upper(regexp_replace(s.organisation_vat, '[^A-Za-z0-9]', '', 'g')),
+				                                      regexp_replace(upper(regexp_replace(s.organisation_vat, '[^A-Za-z0-9]', '', 'g')), '^IT', ''))
+				                  ELSE o.name_key = calore_org_key(s.organisation_ascii) AND o.status <> 'duplicate' END
+				       WHERE s.conflict IS NULL AND (s.organisation_vat IS NOT NULL OR s.organisation IS NOT NULL)
+				       GROUP BY s.row_no) m
+				WHERE m.row_no = s.row_no AND s.conflict IS NULL`},
+			step{what: "organisations not found", sql: `UPDATE ` + st + ` s
+				SET conflict = format('no organisation %s: import the organisations first', coalesce(s.organisation_vat, s.organisation))
+				WHERE s.organisation_id IS NULL AND s.conflict IS NULL AND (s.organisation_vat IS NOT NULL OR s.organisation IS NOT NULL)`},
+		)
+	}
+	if a.refs.event {
+		steps = append(steps,
+			step{what: "find events", sql: `UPDATE ` + st + ` s
+				SET event_id = CASE WHEN m.n = 1 THEN m.eid END,
+				    conflict = CASE WHEN m.n > 1 THEN format('%s events are called %s%s (ids %s): give the event date', m.n, s.event, coalesce(' on ' || s.event_date, ''), m.ids) END
+				FROM (SELECT s.row_no, min(e.id) AS eid, count(*) AS n, array_to_string((array_agg(e.id ORDER BY e.id))[1:5], ', ') AS ids
+				        FROM ` + st + ` s JOIN events e ON lower(e.name) = lower(s.event)
+				             AND (s.event_date IS NULL OR (e.starts_at AT TIME ZONE 'Europe/Rome')::date = s.event_date)
+				       WHERE s.conflict IS NULL
+				       GROUP BY s.row_no) m
+				WHERE m.row_no = s.row_no AND s.conflict IS NULL`},
+			step{what: "events not found", sql: `UPDATE ` + st + ` s
+				SET conflict = format('no event %s%s: import the events first', s.event, coalesce(' on ' || s.event_date, ''))
+				WHERE s.event_id IS NULL AND s.conflict IS NULL`},
+		)
+	}
+	if a.refs.campaign {
+		steps = append(steps,
+			step{what: "find campaigns", sql: `UPDATE ` + st + ` s
+				SET campaign_id = CASE WHEN m.n = 1 THEN m.cid END,
+				    conflict = CASE WHEN m.n > 1 THEN format('%s campaigns are called %s (ids %s)', m.n, s.campaign, m.ids) END
+				FROM (SELECT s.row_no, min(c.id) AS cid, count(*) AS n, array_to_string((array_agg(c.id ORDER BY c.id))[1:5], ', ') AS ids
+				        FROM ` + st + ` s JOIN campaigns c ON lower(c.name) = lower(s.campaign)
+				       WHERE s.conflict IS NULL GROUP BY s.row_no) m
+				WHERE m.row_no = s.row_no AND s.conflict IS NULL`},
+			step{what: "campaigns not found", sql: `UPDATE ` + st + ` s SET conflict = format('no campaign %s', s.campaign)
+				WHERE s.campaign_id IS NULL AND s.conflict IS NULL AND s.campaign IS NOT NULL`},
+		)
+	}
+	key := strings.Join(a.key, " AND ")
+	tbl := pgx.Identifier{a.table}.Sanitize()
+	steps = append(steps,
+		// the record the row's natural key finds
+		step{what: "match existing", sql: `UPDATE ` + st + ` s
+			SET target_id = CASE WHEN m.n = 1 THEN m.tid END,
+			    conflict = CASE WHEN m.n > 1 THEN format('%s existing %s records match this row (ids %s)', m.n, '` + a.aggregate + `', m.ids) END
+			FROM (SELECT s.row_no, min(t.id) AS tid, count(*) AS n, array_to_string((array_agg(t.id ORDER BY t.id))[1:5], ', ') AS ids
+			        FROM ` + st + ` s JOIN ` + tbl + ` t ON ` + key + `
+			       WHERE s.conflict IS NULL GROUP BY s.row_no) m
+			WHERE m.row_no = s.row_no AND s.conflict IS NULL`},
+		step{what: "repeated matches", sql: `UPDATE ` + st + ` s SET conflict = format('same record (id %s) as row %s: only the first row is imported', s.target_id, d.first)
+			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY target_id) AS first FROM ` + st + ` WHERE target_id IS NOT NULL AND conflict IS NULL) d
+			WHERE d.row_no = s.row_no AND d.first < d.row_no`},
+		// two new rows with one natural key: the first wins
+		step{what: "repeated rows", sql: `UPDATE ` + st + ` s SET conflict = format('same %s as row %s: only the first row is imported', '` + a.aggregate + `', d.first)
+			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY ` + strings.Join(a.stageKey, ", ") + `) AS first
+			        FROM ` + st + ` WHERE target_id IS NULL AND conflict IS NULL) d
+			WHERE d.row_no = s.row_no AND d.first < d.row_no`},
+		step{what: "draw new ids", sql: `UPDATE ` + st + ` SET is_new = true, target_id = nextval(pg_get_serial_sequence('` + a.table + `', 'id'))
+			WHERE target_id IS NULL AND conflict IS NULL`},
+	)
+	var extraCols, extraExprs []string
+	for _, r := range []struct {
+		on  bool
+		col string
+	}{{a.refs.person, "person_id"}, {a.refs.org, "organisation_id"}, {a.refs.event, "event_id"}, {a.refs.campaign, "campaign_id"}} {
+		if r.on {
+			extraCols, extraExprs = append(extraCols, r.col), append(extraExprs, "s."+r.col)
+		}
+	}
+	var insertCols []column
+	for _, c := range a.columns {
+		if d, ok := a.defaults[c.column]; ok {
+			extraCols, extraExprs = append(extraCols, pgx.Identifier{c.column}.Sanitize()), append(extraExprs, "coalesce(s."+pgx.Identifier{c.field}.Sanitize()+", "+d+")")
+			continue
+		}
+		insertCols = append(insertCols, c)
+	}
+	for col, d := range a.defaults {
+		if !hasColumn(a.columns, col) {
+			extraCols, extraExprs = append(extraCols, pgx.Identifier{col}.Sanitize()), append(extraExprs, d)
+		}
+	}
+	steps = append(steps,
+		insertStep(a.table, insertSQL(a.table, insertCols, extraCols, extraExprs), m.opts.Source),
+		step{what: "update " + a.table, sql: `WITH u AS (` + mergeSQL(a.table, a.columns, m.opts.Policies) + `)
+			INSERT INTO import_changed SELECT id, true FROM u`},
+		step{what: "write outbox", sql: `INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload)
+			SELECT gen_random_uuid(), CASE WHEN s.is_new THEN '` + a.aggregate + `.created' ELSE '` + a.aggregate + `.updated' END, '` + a.aggregate + `', t.id::text, 1, ` + a.payload + `
+			  FROM ` + st + ` s JOIN ` + tbl + ` t ON t.id = s.target_id
+			 WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))`},
+	)
+	if err := exec(ctx, tx, logger, steps...); err != nil {
+		return mergeResult{}, err
+	}
+	return counts(ctx, tx)
+}
+
+func hasColumn(cols []column, name string) bool {
+	for _, c := range cols {
+		if c.column == name {
+			return true
+		}
+	}
+	return false
+}
+
+// insertStep passes the source as $1 only to statements that use it: an
+// unused parameter has no type and PostgreSQL refuses it.
+func insertStep(table, sql, source string) step {
+	s := step{what: "insert " + table, sql: sql}
+	if strings.Contains(sql, "$1") {
+		s.args = []any{source}
+	}
+	return s
+}
+
+// checkTable refuses an activity kind whose table the database lacks.
+func checkTable(ctx context.Context, tx pgx.Tx, table string) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&ok); err != nil {
+		return fmt.Errorf("look for table %s: %w", table, err)
+	}
+	if !ok {
+		return calore.Errorf(calore.ErrInvalid, "the database has no %s table: run calore migrate", table)
+	}
+	return nil
+}
