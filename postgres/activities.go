@@ -99,8 +99,8 @@ func (s *Store) DeleteEventSeries(ctx context.Context, id int64, version int) er
 	return s.inTx(ctx, func(tx pgx.Tx) error { return eventSeries.delete(ctx, tx, id, version) })
 }
 
-// ListEventSeriesList lists event_series records in id order.
-func (s *Store) ListEventSeriesList(ctx context.Context, f Filter) ([]*calore.EventSeries, error) {
+// ListEventSeries lists event_series records in id order.
+func (s *Store) ListEventSeries(ctx context.Context, f Filter) ([]*calore.EventSeries, error) {
 	return eventSeries.list(ctx, s.db, f)
 }
 

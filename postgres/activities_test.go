@@ -181,7 +181,7 @@ func TestEntityRoundTrips(t *testing.T) {
 		}},
 		{"event series", func(t *testing.T) {
 			crud[calore.EventSeries]{"event_series", func(r *calore.EventSeries) *calore.Meta { return &r.Meta },
-				s.CreateEventSeries, s.EventSeries, s.UpdateEventSeries, s.DeleteEventSeries, s.ListEventSeriesList, postgres.Filter{}}.
+				s.CreateEventSeries, s.EventSeries, s.UpdateEventSeries, s.DeleteEventSeries, s.ListEventSeries, postgres.Filter{}}.
 				roundTrip(t, pool, &calore.EventSeries{Name: "Alumni gala", Recurrence: "yearly", Template: map[string]string{"location": "Aula Magna"}},
 					func(r *calore.EventSeries) error { return expect("template", r.Template["location"], "Aula Magna") },
 					func(r *calore.EventSeries) { r.Office = "alumni" },
