@@ -121,7 +121,7 @@ func TestOpenAndClick(t *testing.T) {
 				if w.Header().Get("Content-Type") != "image/gif" || w.Body.Len() != 43 || !strings.Contains(w.Header().Get("Cache-Control"), "no-store") {
 					t.Errorf("response: %v %d bytes", w.Header(), w.Body.Len())
 				}
-				if h.ContactID != 33 || h.CampaignID != 11 || h.SendID != 22 || h.IPPrefix != "203.0.113.0/24" || h.UserAgent != firefox {
+				if h.ContactID != 33 || h.CampaignID != 11 || h.SendID != 22 || h.IPPrefix != "203.0.113.0" || h.UserAgent != firefox {
 					t.Errorf("hit %+v", h)
 				}
 			}},
@@ -212,7 +212,7 @@ func TestBeacon(t *testing.T) {
 			body: `{"type":"pageview","anonymous_id":"` + anon + `","url":"https://www.example.edu/study","referrer":"https://search.example/"}`,
 			check: func(t *testing.T, ev calore.Event, h calore.TrackingHit) {
 				if ev.Type != calore.EventWebPageView || ev.AggregateID != "anon:"+anon || h.AnonymousID != anon || h.URL != "https://www.example.edu/study" ||
-					h.Referrer != "https://search.example/" || h.IPPrefix != "203.0.113.0/24" || h.ContactID != 0 {
+					h.Referrer != "https://search.example/" || h.IPPrefix != "203.0.113.0" || h.ContactID != 0 {
 					t.Errorf("event %+v hit %+v", ev, h)
 				}
 			}},

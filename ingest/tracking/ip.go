@@ -62,8 +62,8 @@ func contains(prefixes []netip.Prefix, a netip.Addr) bool {
 }
 
 // TruncateIP is the only form of a client address that Calore stores or
-// sends: the IPv4 /24 or IPv6 /48 network, e.g. "203.0.113.0/24",
-// "2001:db8:1::/48". An invalid address gives "".
+// sends: the address of its IPv4 /24 or IPv6 /48 network, e.g. "203.0.113.0",
+// "2001:db8:1::" (as in docs/events.md). An invalid address gives "".
 func TruncateIP(a netip.Addr) string {
 	if !a.IsValid() {
 		return ""
@@ -77,5 +77,5 @@ func TruncateIP(a netip.Addr) string {
 	if err != nil {
 		return ""
 	}
-	return p.String()
+	return p.Addr().String()
 }

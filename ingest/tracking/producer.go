@@ -62,6 +62,7 @@ type Producer struct {
 	logger  *slog.Logger
 	metrics *Metrics
 	writer  *kafka.Writer
+	conns   *kafka.Transport
 	spool   *Spool
 
 	queue     chan []byte
@@ -90,29 +91,46 @@ func NewProducer(cfg ProducerConfig, logger *slog.Logger, metrics *Metrics) (*Pr
 	}
 	p := &Producer{
 		cfg: cfg, logger: logger, metrics: metrics, spool: spool,
-		writer: &kafka.Writer{
-			Addr:     kafka.TCP(cfg.Brokers...),
-			Topic:    cfg.Topic,
-			Balancer: &kafka.Hash{}, // by key: one contact's (or browser's) hits stay in order on one partition
-			// kafka-go's defaults are acks=none and a 1 s batch timeout.
-			RequiredAcks:    kafka.RequireAll,
-			BatchTimeout:    time.Millisecond,
-			BatchSize:       cfg.BatchSize,
-			BatchBytes:      16 << 20,
-			MaxAttempts:     3,
-			WriteBackoffMin: 50 * time.Millisecond,
-			WriteBackoffMax: 500 * time.Millisecond,
-			WriteTimeout:    cfg.WriteTimeout,
-			ReadTimeout:     cfg.WriteTimeout,
-			Transport:       &kafka.Transport{DialTimeout: 3 * time.Second, MetadataTTL: 30 * time.Second},
-		},
 		queue:  make(chan []byte, cfg.QueueSize),
 		stop:   make(chan context.Context),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
 	}
+	p.writer, p.conns = newWriter(cfg)
 	go p.loop()
 	return p, nil
+}
+
+// newWriter makes a Kafka writer with its own connection pool.
+func newWriter(cfg ProducerConfig) (*kafka.Writer, *kafka.Transport) {
+	transport := &kafka.Transport{DialTimeout: 3 * time.Second, MetadataTTL: 30 * time.Second}
+	return &kafka.Writer{
+		Addr:     kafka.TCP(cfg.Brokers...),
+		Topic:    cfg.Topic,
+		Balancer: &kafka.Hash{}, // by key: one contact's (or browser's) hits stay in order on one partition
+		// kafka-go's defaults are acks=none and a 1 s batch timeout.
+		RequiredAcks:    kafka.RequireAll,
+		BatchTimeout:    time.Millisecond,
+		BatchSize:       cfg.BatchSize,
+		BatchBytes:      16 << 20,
+		MaxAttempts:     3,
+		WriteBackoffMin: 50 * time.Millisecond,
+		WriteBackoffMax: 500 * time.Millisecond,
+		WriteTimeout:    cfg.WriteTimeout,
+		ReadTimeout:     cfg.WriteTimeout,
+		Transport:       transport,
+	}, transport
+}
+
+// resetWriter replaces the writer after a failure: kafka-go's connection
+// pool keeps a failed metadata lookup until its next refresh (up to
+// MetadataTTL), so a fresh pool notices at once that Kafka is back.
+func (p *Producer) resetWriter() {
+	if err := p.writer.Close(); err != nil {
+		p.logger.Debug("tracking: close failed kafka writer", "err", err)
+	}
+	p.conns.CloseIdleConnections()
+	p.writer, p.conns = newWriter(p.cfg)
 }
 
 // Publish queues ev for Kafka and returns at once; it never waits on Kafka.
@@ -165,6 +183,7 @@ func (p *Producer) Close(ctx context.Context) error {
 	if err := p.writer.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close kafka writer: %w", err))
 	}
+	p.conns.CloseIdleConnections()
 	if err := p.spool.Close(); err != nil {
 		errs = append(errs, err)
 	}
@@ -187,6 +206,7 @@ func (p *Producer) loop() {
 	batch := make([][]byte, 0, p.cfg.BatchSize)
 
 	fail := func() {
+		p.resetWriter()
 		canReplay = false
 		retry.Reset(backoff)
 		backoff = min(backoff*2, p.cfg.RetryMax)
