@@ -169,6 +169,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, s synthetic.Sc
 		}
 		rep.Sends += len(tr.Sends)
 		rep.Hits += len(tr.Hits)
+		progress("history: sends and tracking hits", rep.Sends+rep.Hits, -1)
 		if err := bulk.StageCampaignSends(ctx, tr.Sends); err != nil {
 			return err
 		}
@@ -183,7 +184,11 @@ func Run(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, s synthetic.Sc
 			}
 		}
 		return nil
-	}, synthetic.Progress(progress))
+	}, func(step string, done, total int) {
+		if step != "years" { // years show as the traffic they make
+			progress(step, done, total)
+		}
+	})
 	if err != nil {
 		return rep, fmt.Errorf("generate: %w", err)
 	}
