@@ -26,15 +26,18 @@ migrate: build stack-up
 vet:
 	$(GO) vet ./...
 
-# The main job. Until the demo university lands (see issues), it brings the
-# stack up, migrates and prints what is running.
+# The main job: the stack up, migrated, the demo university loaded (a no-op
+# when it is already there) and scored as of its "today" (2026-01-01).
+DEMO_AS_OF := 2026-01-01
 demo: migrate
+	$(WITH_STACK) bin/calore seed --scale demo --seed 1
+	$(WITH_STACK) bin/calore score --as-of $(DEMO_AS_OF)
 	@$(WITH_STACK) bin/calore version
 	@$(STACK) status
 	@echo
-	@echo "Calore's stack is up. Load its settings into your shell with:"
+	@echo "Calore's demo university is loaded and scored. Load the stack's settings into a shell with:"
 	@echo '  eval "$$(scripts/stack env)"'
-	@echo "Stop it with: make stack-down"
+	@echo "Stop the stack with: make stack-down"
 
 # All tests, unit and integration, against the real PostgreSQL, Kafka and
 # ClickHouse started by scripts/stack. CI=true makes a missing server a failure.
