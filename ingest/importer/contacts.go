@@ -99,6 +99,7 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 	steps := []step{
 		{what: "name keys", sql: `UPDATE ` + stageTable + ` SET match_key = nullif(calore_name_key(first_name_ascii, last_name_ascii), '')
 			WHERE coalesce(first_name_ascii, '') <> '' AND coalesce(last_name_ascii, '') <> ''`},
+		{what: "analyze staging", sql: `ANALYZE ` + stageTable},
 		{what: "stage emails", sql: `CREATE TEMP TABLE import_emails ON COMMIT DROP AS
 			SELECT DISTINCT ON (s.row_no, v.address) s.row_no, v.address, v.type
 			  FROM ` + stageTable + ` s, LATERAL (VALUES (s.email, 'personal', 1), (s.email_institutional, 'institutional', 2), (s.email_2, 'secondary', 3)) v(address, type, ord)
@@ -186,6 +187,8 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 		step{what: "version people", sql: `UPDATE people p SET version = p.version + 1, updated_at = now()
 			FROM import_changed c JOIN ` + stageTable + ` s ON s.target_id = c.id AND s.conflict IS NULL
 			WHERE p.id = c.id AND NOT c.fields AND NOT s.is_new`},
+		// fresh statistics: the matching changed most of the staging table
+		step{what: "analyze results", sql: `ANALYZE ` + stageTable + `, import_changed`},
 		step{what: "write outbox", sql: personOutboxSQL},
 	)
 	if err := exec(ctx, tx, logger, steps...); err != nil {

@@ -181,8 +181,10 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 	opts.Progress.Set(src.pos())
 	opts.Progress.Done()
 	rep.Rows, rep.Errors = src.rows, src.errors
-	if _, err := tx.Exec(ctx, "ANALYZE "+stageTable); err != nil {
-		return nil, fmt.Errorf("import %s: analyze staging: %w", rep.File, err)
+	if spec.Kind != Contacts { // contacts analyze after computing their name keys
+		if _, err := tx.Exec(ctx, "ANALYZE "+stageTable); err != nil {
+			return nil, fmt.Errorf("import %s: analyze staging: %w", rep.File, err)
+		}
 	}
 
 	opts.Progress.Phase("merging", -1)

@@ -47,6 +47,7 @@ func (b *barProgress) Phase(name string, total int64) {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionSetPredictTime(total > 0),
+		progressbar.OptionSetRenderBlankState(true), // show the phase at once, also one with no steps (merging)
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.w) }),
 	)
 }
