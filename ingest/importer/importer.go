@@ -169,6 +169,11 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 
+	// one import of a kind at a time: two files bringing the same new
+	// address would otherwise both create its person
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('calore.import.' || $1::text))`, string(opts.Kind)); err != nil {
+		return nil, fmt.Errorf("import %s: wait for other imports of %s: %w", rep.File, opts.Kind, err)
+	}
 	if err := tune(ctx, tx); err != nil {
 		return nil, fmt.Errorf("import %s: %w", rep.File, err)
 	}
