@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
@@ -222,5 +223,42 @@ func TestParseRow(t *testing.T) {
 	_, errs = p.Parse(9, []string{"Anna"})
 	if len(errs) != 1 || errs[0].Column != "" || !strings.Contains(errs[0].Reason, "neither an email") {
 		t.Errorf("short row: %v", errs)
+	}
+}
+
+// TestXLSXDateCell: a date cell reads as its date whatever its display
+// format, because cells are read raw (an Excel serial number).
+func TestXLSXDateCell(t *testing.T) {
+	b := xlsxBytes(t, [][]any{{"Nome", "Cognome", "Data di nascita", "Anno di laurea"}, {"Mario", "Rossi", time.Date(1990, 12, 31, 0, 0, 0, 0, time.UTC), 2015}})
+	r, err := OpenRecords(bytes.NewReader(b), FormatXLSX, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, header, _ := r.Next()
+	n, rec, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := MapHeader(contactSpec, header, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, errs := (&Parser{Layout: l, DefaultCC: "39"}).Parse(n, rec)
+	if len(errs) > 0 {
+		t.Fatalf("cells %q: %v", rec, errs)
+	}
+	cols := l.StageColumns()
+	for i, c := range cols {
+		switch c {
+		case "birth_date":
+			if got, ok := row.Values[i].(time.Time); !ok || !got.Equal(time.Date(1990, 12, 31, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("birth_date = %v (cell %q)", row.Values[i], rec[2])
+			}
+		case "graduation_year":
+			if row.Values[i] != int32(2015) {
+				t.Errorf("graduation_year = %#v", row.Values[i])
+			}
+		}
 	}
 }
