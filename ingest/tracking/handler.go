@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/calore-crm/calore"
 )
@@ -67,6 +68,7 @@ type handler struct {
 	Options
 	origins map[string]bool
 	anyOrig bool
+	hits    map[string][2]prometheus.Counter // by type, [human, machine]
 }
 
 // Routes returns the tracking endpoints, to be mounted at /t:
@@ -87,7 +89,10 @@ func Routes(o Options) (http.Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &handler{Options: o, origins: map[string]bool{}}
+	h := &handler{Options: o, origins: map[string]bool{}, hits: map[string][2]prometheus.Counter{}}
+	for _, typ := range []string{calore.EventEmailOpen, calore.EventEmailClick, calore.EventWebPageView, calore.EventWebCustom} {
+		h.hits[typ] = [2]prometheus.Counter{o.Metrics.Hits.WithLabelValues(typ, "false"), o.Metrics.Hits.WithLabelValues(typ, "true")}
+	}
 	for _, origin := range o.Origins {
 		if origin == "*" {
 			h.anyOrig = true
@@ -428,7 +433,11 @@ func (h *handler) record(now time.Time, typ string, seed [seedLen]byte, hit calo
 		h.Logger.Error("tracking: hit not recorded", "type", typ, "event_id", ev.ID, "err", err)
 		return
 	}
-	h.Metrics.Hits.WithLabelValues(typ, strconv.FormatBool(hit.IsMachine)).Inc()
+	i := 0
+	if hit.IsMachine {
+		i = 1
+	}
+	h.hits[typ][i].Inc()
 }
 
 func eventID(seed [seedLen]byte, now time.Time) string {

@@ -65,12 +65,15 @@ type Producer struct {
 	conns   *kafka.Transport
 	spool   *Spool
 
-	queue     chan []byte
+	queue     chan message
 	stop      chan context.Context // Close hands its context to the loop
 	done      chan struct{}
 	closeOnce sync.Once
 	closed    chan struct{} // closed once Publish must stop queueing
 }
+
+// message is one queued event: Kafka key (the aggregate id) and value.
+type message struct{ key, value []byte }
 
 // ErrProducerClosed is returned by Publish after Close.
 var ErrProducerClosed = errors.New("tracking producer closed")
@@ -91,7 +94,7 @@ func NewProducer(cfg ProducerConfig, logger *slog.Logger, metrics *Metrics) (*Pr
 	}
 	p := &Producer{
 		cfg: cfg, logger: logger, metrics: metrics, spool: spool,
-		queue:  make(chan []byte, cfg.QueueSize),
+		queue:  make(chan message, cfg.QueueSize),
 		stop:   make(chan context.Context),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
@@ -146,7 +149,7 @@ func (p *Producer) Publish(ev calore.Event) error {
 	default:
 	}
 	select {
-	case p.queue <- v:
+	case p.queue <- message{key: []byte(ev.AggregateID), value: v}:
 		return nil
 	default:
 	}
@@ -171,7 +174,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		}
 	}
 	<-p.done
-	var late [][]byte // published while Close ran: straight to the spool
+	var late []message // published while Close ran: straight to the spool
 	for len(p.queue) > 0 {
 		late = append(late, <-p.queue)
 	}
@@ -203,7 +206,7 @@ func (p *Producer) loop() {
 	defer retry.Stop()
 	backoff := p.cfg.RetryMin
 	canReplay := true
-	batch := make([][]byte, 0, p.cfg.BatchSize)
+	batch := make([]message, 0, p.cfg.BatchSize)
 
 	fail := func() {
 		p.resetWriter()
@@ -272,7 +275,7 @@ func (p *Producer) loop() {
 // drain empties the queue at Close: into Kafka while it works and ctx
 // lasts, else into the spool. Events already in the spool stay there for
 // the next run.
-func (p *Producer) drain(ctx context.Context, batch [][]byte) {
+func (p *Producer) drain(ctx context.Context, batch []message) {
 	kafkaOK := p.spool.Pending() == 0
 	for {
 		for len(batch) < p.cfg.BatchSize {
@@ -304,12 +307,12 @@ func (p *Producer) drain(ctx context.Context, batch [][]byte) {
 
 // produce writes batch to Kafka with acks=all. On a partial failure only
 // the failed messages are returned in the error's Unsent.
-func (p *Producer) produce(ctx context.Context, batch [][]byte) error {
+func (p *Producer) produce(ctx context.Context, batch []message) error {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.WriteTimeout)
 	defer cancel()
 	msgs := make([]kafka.Message, len(batch))
-	for i, v := range batch {
-		msgs[i] = kafka.Message{Key: keyOf(v), Value: v}
+	for i, m := range batch {
+		msgs[i] = kafka.Message{Key: m.key, Value: m.value}
 	}
 	start := time.Now()
 	err := p.writer.WriteMessages(ctx, msgs...)
@@ -325,8 +328,13 @@ func (p *Producer) produce(ctx context.Context, batch [][]byte) error {
 
 // replay sends up to limit spooled messages to Kafka, in order.
 func (p *Producer) replay(ctx context.Context, limit int) (int, error) {
+	batch := make([]message, 0, p.cfg.BatchSize)
 	n, err := p.spool.Replay(limit, p.cfg.BatchSize, func(values [][]byte) error {
-		return p.produce(ctx, values)
+		batch = batch[:0]
+		for _, v := range values {
+			batch = append(batch, message{key: keyOf(v), value: v})
+		}
+		return p.produce(ctx, batch)
 	})
 	p.metrics.Replayed.Add(float64(n))
 	if n > 0 {
@@ -336,11 +344,15 @@ func (p *Producer) replay(ctx context.Context, limit int) (int, error) {
 	return n, err
 }
 
-func (p *Producer) toSpool(batch [][]byte) {
+func (p *Producer) toSpool(batch []message) {
 	if len(batch) == 0 {
 		return
 	}
-	if err := p.spool.Append(batch...); err != nil {
+	values := make([][]byte, len(batch))
+	for i, m := range batch {
+		values[i] = m.value
+	}
+	if err := p.spool.Append(values...); err != nil {
 		// Nowhere left to put them: count and log the loss loudly.
 		p.metrics.PublishErrors.Add(float64(len(batch)))
 		p.logger.Error("tracking: events lost: kafka unreachable and spool append failed", "err", err, "messages", len(batch))
@@ -356,7 +368,7 @@ func (p *Producer) syncSpool() {
 }
 
 // keyOf extracts the Kafka key (the envelope's aggregate_id) from an encoded
-// calore.Event.
+// calore.Event (spooled messages keep only the value).
 func keyOf(v []byte) []byte {
 	var k struct {
 		AggregateID string `json:"aggregate_id"`
