@@ -106,6 +106,7 @@ func TestImportContacts(t *testing.T) {
 	}{
 		{"csv", "contacts.csv", csv},
 		{"xlsx", "contacts.xlsx", csvToXLSX(t, csv)},
+		{"xlsx without extension", "contacts", csvToXLSX(t, csv)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

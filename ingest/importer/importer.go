@@ -9,6 +9,7 @@
 package importer
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -134,9 +135,9 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 	rep := &Report{Kind: opts.Kind, File: filepath.Base(name), Source: opts.Source, DryRun: opts.DryRun, Atomic: opts.Atomic}
 
 	cr := &countingReader{r: r}
-	br := io.Reader(cr)
-	format := DetectFormat(name, nil)
-	recs, err := OpenRecords(br, format, opts.Sheet)
+	br := bufio.NewReaderSize(cr, 64<<10)
+	head, _ := br.Peek(4) // an XLSX file is a zip archive, whatever its name
+	recs, err := OpenRecords(br, DetectFormat(name, head), opts.Sheet)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", rep.File, err)
 	}

@@ -44,7 +44,7 @@ func stageDDL(spec Spec) string {
 		}
 	}
 	// target_id: the matched or created record; is_new: created by this
-	// import; conflict: why the row is left out; changed: the record changed
+	// import; conflict: why the row is left out; match_key: the name key
 	b.WriteString(", target_id bigint, is_new boolean NOT NULL DEFAULT false, conflict text, match_key text) ON COMMIT DROP")
 	return b.String()
 }
