@@ -1,0 +1,293 @@
+// Command benchreport turns the `go test -bench … -json` output of `make
+// bench` into bench/REPORT.md and bench/report.json: for every metric the
+// median of the runs, the limit measured in the same run, their ratio, the
+// target where an issue sets one, and the machine. Nothing in the report is
+// typed by hand: a metric whose benchmark did not run shows as "not run".
+//
+//	go test -run '^$' -bench . -count 3 -json ./... > bench/raw.json
+//	go run ./scripts/benchreport -in bench/raw.json -out bench
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	in := flag.String("in", "bench/raw.json", "go test -json output")
+	out := flag.String("out", "bench", "directory for REPORT.md and report.json")
+	flag.Parse()
+	if err := run(*in, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+// Row is one line of the report.
+type Row struct {
+	Area   string `json:"area"`
+	Metric string `json:"metric"`
+	Bench  string `json:"bench"` // benchmark name without the -N suffix
+	Unit   string `json:"unit"`  // as reported; "s/op" is ns/op in seconds
+	Limit  string `json:"limit,omitempty"`
+	LUnit  string `json:"limit_unit,omitempty"`
+	Target string `json:"target,omitempty"`
+	// Want is how the figure must compare with TargetValue: "<=" or ">=".
+	Want        string  `json:"-"`
+	TargetValue float64 `json:"-"`
+
+	Value      *float64  `json:"value"`
+	Runs       []float64 `json:"runs"`
+	LimitValue *float64  `json:"limit_value"`
+	Ratio      *float64  `json:"ratio"`
+	Meets      *bool     `json:"meets_target"`
+}
+
+// rows is what the report shows, in order. Benchmarks live next to the code
+// they measure; each names its limit.
+var rows = []Row{
+	{Area: "import", Metric: "10,000 contacts merged into 200,000", Bench: "BenchmarkImportContacts/merge-10k", Unit: "s/op", Limit: "BenchmarkImportContacts/raw-copy-10k", LUnit: "s/op", Target: "≤ 2 s", Want: "<=", TargetValue: 2},
+	{Area: "import", Metric: "100,000 contacts merged into 200,000", Bench: "BenchmarkImportContacts/merge-100k", Unit: "s/op", Limit: "BenchmarkImportContacts/raw-copy-100k", LUnit: "s/op", Target: "≤ 15 s", Want: "<=", TargetValue: 15},
+	{Area: "pipeline", Metric: "relay throughput", Bench: "BenchmarkRelay", Unit: "events/s"},
+	{Area: "pipeline", Metric: "sink throughput", Bench: "BenchmarkSink", Unit: "events/s", Limit: "BenchmarkRawBatchInsert", LUnit: "events/s", Target: "≥ 100,000 events/s", Want: ">=", TargetValue: 100_000},
+	{Area: "pipeline", Metric: "hit to queryable, p95", Bench: "BenchmarkHitToQueryable", Unit: "p95-ms", Target: "< 3,000 ms", Want: "<=", TargetValue: 3000},
+	{Area: "tracking", Metric: "tracking endpoint throughput", Bench: "BenchmarkTrackingEndpoint", Unit: "req/s", Limit: "BenchmarkBareHandler", LUnit: "req/s", Target: "≥ 10,000 req/s", Want: ">=", TargetValue: 10_000},
+	{Area: "tracking", Metric: "tracking endpoint p99", Bench: "BenchmarkTrackingEndpoint", Unit: "p99-ms", Limit: "BenchmarkBareHandler", LUnit: "p99-ms", Target: "< 20 ms", Want: "<=", TargetValue: 20},
+	{Area: "scoring", Metric: "all jobs, full university", Bench: "BenchmarkScoreFull/all", Unit: "s/op", Target: "≤ 60 s", Want: "<=", TargetValue: 60},
+	{Area: "scoring", Metric: "all jobs, peak RSS", Bench: "BenchmarkScoreFull/all", Unit: "peak-rss-MiB", Target: "≤ 4,096 MiB", Want: "<=", TargetValue: 4096},
+	{Area: "scoring", Metric: "heat", Bench: "BenchmarkScoreFull/heat", Unit: "s/op"},
+	{Area: "scoring", Metric: "heat, peak RSS", Bench: "BenchmarkScoreFull/heat", Unit: "peak-rss-MiB"},
+	{Area: "scoring", Metric: "donation", Bench: "BenchmarkScoreFull/donation", Unit: "s/op"},
+	{Area: "scoring", Metric: "donation, peak RSS", Bench: "BenchmarkScoreFull/donation", Unit: "peak-rss-MiB"},
+	{Area: "scoring", Metric: "clusters", Bench: "BenchmarkScoreFull/clusters", Unit: "s/op"},
+	{Area: "scoring", Metric: "clusters, peak RSS", Bench: "BenchmarkScoreFull/clusters", Unit: "peak-rss-MiB"},
+	{Area: "scoring", Metric: "funnels", Bench: "BenchmarkScoreFull/funnels", Unit: "s/op"},
+	{Area: "scoring", Metric: "funnels, peak RSS", Bench: "BenchmarkScoreFull/funnels", Unit: "peak-rss-MiB"},
+	{Area: "scoring", Metric: "turnout", Bench: "BenchmarkScoreFull/turnout", Unit: "s/op"},
+	{Area: "scoring", Metric: "turnout, peak RSS", Bench: "BenchmarkScoreFull/turnout", Unit: "peak-rss-MiB"},
+	{Area: "scoring", Metric: "donation model ROC AUC (hold-out)", Bench: "BenchmarkScoreFull/donation", Unit: "roc-auc", Limit: "BenchmarkScoreFull/donation", LUnit: "bayes-auc", Target: "within 0.02 of the Bayes AUC"},
+}
+
+// result is one benchmark line: name → unit → value.
+type result map[string]map[string]float64
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+// parse reads go test -json output and returns every run of every benchmark.
+func parse(r io.Reader) (map[string]map[string][]float64, error) {
+	runs := map[string]map[string][]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var pending strings.Builder
+	for sc.Scan() {
+		var ev struct {
+			Action string
+			Output string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			continue // a line that is not JSON (build output): ignore
+		}
+		if ev.Action != "output" {
+			continue
+		}
+		// benchmark lines can arrive in pieces: join until the newline
+		pending.WriteString(ev.Output)
+		if !strings.HasSuffix(ev.Output, "\n") {
+			continue
+		}
+		line := strings.TrimSpace(pending.String())
+		pending.Reset()
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		name := m[1]
+		f := strings.Fields(m[2])
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			unit := f[i+1]
+			if unit == "ns/op" {
+				unit, v = "s/op", v/1e9
+			}
+			if runs[name] == nil {
+				runs[name] = map[string][]float64{}
+			}
+			runs[name][unit] = append(runs[name][unit], v)
+		}
+	}
+	return runs, sc.Err()
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func run(in, out string) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	runs, err := parse(f)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", in, err)
+	}
+	report := make([]Row, len(rows))
+	for i, r := range rows {
+		if xs := runs[r.Bench][r.Unit]; len(xs) > 0 {
+			v := median(xs)
+			r.Value, r.Runs = &v, xs
+			if r.Want != "" {
+				ok := (r.Want == "<=" && v <= r.TargetValue) || (r.Want == ">=" && v >= r.TargetValue)
+				r.Meets = &ok
+			}
+		}
+		if r.Limit != "" {
+			if xs := runs[r.Limit][r.LUnit]; len(xs) > 0 {
+				l := median(xs)
+				r.LimitValue = &l
+				if r.Value != nil && l != 0 {
+					ratio := *r.Value / l
+					r.Ratio = &ratio
+				}
+			}
+		}
+		if r.Unit == "roc-auc" && r.Value != nil && r.LimitValue != nil {
+			ok := *r.LimitValue-*r.Value <= 0.02
+			r.Meets = &ok
+		}
+		report[i] = r
+	}
+	m := machine()
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(map[string]any{"machine": m, "rows": report, "all": runs}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "report.json"), js, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "REPORT.md"), []byte(markdown(m, report, runs)), 0o644)
+}
+
+func machine() map[string]string {
+	m := map[string]string{
+		"date":  time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		"cores": strconv.Itoa(runtime.NumCPU()),
+		"go":    runtime.Version(),
+		"os":    runtime.GOOS + "/" + runtime.GOARCH,
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "MemTotal:") {
+				kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
+				m["memory"] = fmt.Sprintf("%.1f GiB", kb/1024/1024)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				m["cpu"] = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	if b, err := exec.Command("clickhouse-server", "--version").CombinedOutput(); err == nil {
+		m["clickhouse"] = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+func fmtv(v *float64, unit string) string {
+	if v == nil {
+		return "not run"
+	}
+	x := *v
+	switch {
+	case unit == "roc-auc" || unit == "bayes-auc":
+		return fmt.Sprintf("%.4f", x)
+	case unit == "s/op":
+		return fmt.Sprintf("%.2f s", x)
+	case x >= 1000:
+		return fmt.Sprintf("%s %s", thousands(x), unit)
+	default:
+		return fmt.Sprintf("%.1f %s", x, unit)
+	}
+}
+
+func thousands(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 0, 64)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func markdown(m map[string]string, report []Row, runs map[string]map[string][]float64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmark report\n\nGenerated by `make bench` on %s. Machine: %s cores (%s), %s memory, %s, %s; %s.\n",
+		m["date"], m["cores"], m["cpu"], m["memory"], m["os"], m["go"], m["clickhouse"])
+	b.WriteString("Each figure is the median of the runs listed in `report.json`; the limit is measured in the same run.\n" +
+		"The servers (PostgreSQL, Kafka, ClickHouse) run on the same machine as the benchmarks.\n\n")
+	b.WriteString("| area | metric | figure | limit (same run) | ratio | target | meets |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range report {
+		ratio, meets := "", ""
+		if r.Ratio != nil {
+			ratio = fmt.Sprintf("%.2f", *r.Ratio)
+		}
+		if r.Meets != nil {
+			meets = map[bool]string{true: "yes", false: "**no**"}[*r.Meets]
+		}
+		limit := ""
+		if r.Limit != "" {
+			limit = fmtv(r.LimitValue, r.LUnit)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Area, r.Metric, fmtv(r.Value, r.Unit), limit, ratio, r.Target, meets)
+	}
+	b.WriteString("\n## Every benchmark that ran\n\n| benchmark | unit | median | runs |\n|---|---|---|---|\n")
+	var names []string
+	for n := range runs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		var units []string
+		for u := range runs[n] {
+			units = append(units, u)
+		}
+		sort.Strings(units)
+		for _, u := range units {
+			med := median(runs[n][u])
+			fmt.Fprintf(&b, "| %s | %s | %s | %d |\n", n, u, fmtv(&med, u), len(runs[n][u]))
+		}
+	}
+	return b.String()
+}
