@@ -7,8 +7,11 @@
 // message. A flush is a transaction in the stream sense: dead letters are
 // written (acks=all), rows are inserted with native batches, retried with
 // capped exponential backoff while ClickHouse fails, and only then are the
-// offsets committed. A crash or stop at any point redelivers the batch;
-// duplicates carry the same event id and every warehouse query dedups by it.
+// offsets committed. One writer goroutine flushes batches in order while the
+// next batch is fetched and decoded (on every CPU); at most one finished
+// batch waits for it. A crash or stop at any point redelivers whatever was
+// not committed; duplicates carry the same event id and every warehouse
+// query dedups by it.
 package sink
 
 import (
@@ -113,6 +116,8 @@ type batch struct {
 	first   time.Time       // when the first message was fetched
 	pending int             // msgs[len(msgs)-pending:] not yet handed to a decoder
 	chunks  []*chunk        // decoding, or decoded, in fetch order
+	decoded                 // when complete: its rows and dead letters
+	trigger string          // what completed it: "size" or "time"
 }
 
 // chunk is a run of messages decoded in the background while the sink
@@ -165,7 +170,30 @@ func (s *Sink) Run(ctx context.Context) error {
 
 	s.logger.InfoContext(ctx, "sink consuming", "topics", s.cfg.Topics, "group", s.cfg.GroupID,
 		"batch_size", s.cfg.BatchSize, "flush_interval", s.cfg.FlushInterval)
-	var b batch
+
+	// One writer goroutine stores and commits batches in order while this
+	// one fetches and decodes the next: at most one batch is being written
+	// and one handed over, the rest waits in Kafka.
+	ready := make(chan *batch)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		s.writeLoop(ctx, r, dlq, ready)
+	}()
+	defer func() { <-writerDone }()
+
+	b := &batch{}
+	handOver := func(trigger string) bool {
+		b.trigger = trigger
+		b.decoded = s.collect(b)
+		select {
+		case ready <- b:
+			b = &batch{}
+			return true
+		case <-writerDone: // the writer stopped: ctx is cancelled
+			return false
+		}
+	}
 	for {
 		fetchCtx, cancel := ctx, context.CancelFunc(func() {})
 		if len(b.msgs) > 0 {
@@ -178,8 +206,8 @@ func (s *Sink) Run(ctx context.Context) error {
 				return nil
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
-				if err := s.flush(ctx, r, dlq, &b, "time"); err != nil {
-					return nil // only a cancelled ctx stops a flush
+				if !handOver("time") {
+					return nil
 				}
 				continue
 			}
@@ -188,10 +216,23 @@ func (s *Sink) Run(ctx context.Context) error {
 		if len(b.msgs) == 0 {
 			b.first = time.Now()
 		}
-		s.add(&b, m)
-		if len(b.msgs) >= s.cfg.BatchSize {
-			if err := s.flush(ctx, r, dlq, &b, "size"); err != nil {
-				return nil
+		s.add(b, m)
+		if len(b.msgs) >= s.cfg.BatchSize && !handOver("size") {
+			return nil
+		}
+	}
+}
+
+// writeLoop stores and commits the batches it is handed, in order, until ctx
+// is cancelled.
+func (s *Sink) writeLoop(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, ready <-chan *batch) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-ready:
+			if err := s.flush(ctx, r, dlq, b); err != nil {
+				return // only a cancelled ctx stops a flush; the batch stays uncommitted
 			}
 		}
 	}
@@ -308,9 +349,9 @@ func deadLetter(m kafka.Message, reason string, err error) kafka.Message {
 // each retried with capped exponential backoff until it succeeds, then the
 // offsets. It fails only when ctx is cancelled; the batch then stays
 // uncommitted.
-func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b *batch, trigger string) error {
+func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b *batch) error {
 	s.observe(b.msgs)
-	d := s.collect(b)
+	d, trigger := b.decoded, b.trigger
 	if len(d.dead) > 0 {
 		if err := s.retry(ctx, "write dead letters", func() error { return dlq.WriteMessages(ctx, d.dead...) }); err != nil {
 			return err
@@ -356,7 +397,6 @@ func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b 
 		s.logger.WarnContext(ctx, "commit kafka offsets failed; the batch will be redelivered", "messages", len(b.msgs), "err", err)
 	}
 	s.logger.DebugContext(ctx, "batch flushed", "messages", len(b.msgs), "rows", len(d.rows), "dead", len(d.dead), "trigger", trigger)
-	b.msgs = b.msgs[:0]
 	return nil
 }
 
