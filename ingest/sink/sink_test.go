@@ -323,7 +323,11 @@ func TestConsoleProducerMessageLands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	libs := filepath.Join(root, ".stack", "kafka", "libs")
+	stack := os.Getenv("CALORE_STACK_DIR") // as scripts/stack uses it
+	if stack == "" {
+		stack = filepath.Join(root, ".stack")
+	}
+	libs := filepath.Join(stack, "kafka", "libs")
 	if _, err := os.Stat(libs); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("kafka jars missing at %s: %v", libs, err)
