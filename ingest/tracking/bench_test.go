@@ -13,17 +13,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/ingest"
 	"github.com/calore-crm/calore/ingest/kafkatest"
 )
 
-// BenchmarkOpenEndpoint measures GET /t/o/{token} over real HTTP on loopback
+// BenchmarkTrackingEndpoint measures GET /t/o/{token} over real HTTP on loopback
 // (client in the same process), with the real producer writing to the real
 // Kafka, next to BenchmarkBareHandler, the limit: a net/http handler that
 // only writes the same GIF. Each reports req/s and the p99 latency; the
 // tracking one also waits, outside the timer, until Kafka acknowledged every
 // hit, and reports how many had to go to the spool.
-func BenchmarkOpenEndpoint(b *testing.B) {
+func BenchmarkTrackingEndpoint(b *testing.B) {
 	brokers, prefix := kafkatest.Topics(b, 6, ingest.TopicTracking)
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
@@ -66,7 +67,7 @@ func BenchmarkOpenEndpoint(b *testing.B) {
 	}
 }
 
-// BenchmarkBareHandler is the limit for BenchmarkOpenEndpoint: the same
+// BenchmarkBareHandler is the limit for BenchmarkTrackingEndpoint: the same
 // load against a plain net/http handler writing the GIF.
 func BenchmarkBareHandler(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -127,4 +128,29 @@ func runLoad(b *testing.B, urls []string) {
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
+}
+
+type discard struct{}
+
+func (discard) Publish(ev calore.Event) error { return nil }
+
+// BenchmarkOpenHandler is the open handler's own cost, in process, without
+// network or Kafka (the event is built and handed to a publisher that drops it).
+func BenchmarkOpenHandler(b *testing.B) {
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := mustKeys(b, testKey("k1", 1))
+	h, err := Routes(Options{Keys: keys, Publisher: discard{}, Logger: quietLogger(), Metrics: m})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _ := keys.Sign(Token{Kind: KindOpen, CampaignID: 1, SendID: 1, ContactID: 1, Issued: time.Now().Add(-time.Hour)})
+	r := httptest.NewRequest("GET", "/o/"+tok, nil)
+	r.Header.Set("User-Agent", firefox)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
 }
