@@ -101,6 +101,7 @@ func NewProducer(cfg ProducerConfig, logger *slog.Logger, metrics *Metrics) (*Pr
 	}
 	p.writer, p.conns = newWriter(cfg)
 	go p.loop()
+	go p.syncLoop()
 	return p, nil
 }
 
@@ -196,12 +197,26 @@ func (p *Producer) Close(ctx context.Context) error {
 // SpoolSize reports what waits in the spool.
 func (p *Producer) SpoolSize() (events, bytes int64) { return p.spool.Size() }
 
-// loop is the producer's one goroutine: batches from the queue to Kafka or
-// the spool, spool replay when Kafka is back, spool fsync on an interval.
+// syncLoop fsyncs the spool every SyncInterval until the loop ends; it runs
+// apart from the loop so that a produce call stuck on an unreachable broker
+// does not delay the fsync of what Publish spilled into the spool meanwhile.
+func (p *Producer) syncLoop() {
+	t := time.NewTicker(p.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			p.syncSpool()
+		case <-p.done:
+			return
+		}
+	}
+}
+
+// loop is the producer's main goroutine: batches from the queue to Kafka or
+// the spool, and spool replay when Kafka is back.
 func (p *Producer) loop() {
 	defer close(p.done)
-	sync := time.NewTicker(p.cfg.SyncInterval)
-	defer sync.Stop()
 	retry := time.NewTimer(0) // try the spool at start: earlier runs may have left events
 	defer retry.Stop()
 	backoff := p.cfg.RetryMin
@@ -238,9 +253,6 @@ func (p *Producer) loop() {
 		select {
 		case v := <-p.queue:
 			batch = append(batch, v)
-		case <-sync.C:
-			p.syncSpool()
-			continue
 		case <-retry.C:
 			canReplay = true
 			continue
