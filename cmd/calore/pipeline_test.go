@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -114,7 +115,7 @@ FROM generate_series(1, $1::int) AS g`, n); err != nil {
 		relayMetrics: {"calore_relay_backlog 0", "calore_relay_published_total 300", "calore_relay_batch_size_bucket", "calore_relay_publish_seconds_bucket"},
 		sinkMetrics:  {"calore_sink_consumer_lag{", "calore_sink_batch_size_bucket", "calore_sink_insert_seconds_bucket", `calore_sink_rows_total{table="dim_people"} 300`, "go_goroutines"},
 	} {
-		body := scrape(t, addr)
+		body := scrape(t, addr, names)
 		for _, want := range names {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s/metrics lacks %q", addr, want)
@@ -135,21 +136,28 @@ FROM generate_series(1, $1::int) AS g`, n); err != nil {
 	}
 }
 
-func scrape(t *testing.T, addr string) string {
+// scrape reads addr's /metrics until it holds every wanted line (metrics
+// are updated just after the work they count) or 10 s pass.
+func scrape(t *testing.T, addr string, wants []string) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
+		var body string
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			// the relay publishes its backlog when it goes idle
-			if resp.StatusCode == http.StatusOK && (!strings.Contains(string(b), "calore_relay") || strings.Contains(string(b), "calore_relay_backlog 0")) {
-				return string(b)
+			body = string(b)
+			complete := resp.StatusCode == http.StatusOK
+			for _, w := range wants {
+				complete = complete && strings.Contains(body, w)
+			}
+			if complete {
+				return body
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("scrape %s: %v", addr, err)
+			return body
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -221,8 +229,15 @@ func TestSinkKilledMidStream(t *testing.T) {
 		Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000}
 	defer w.Close()
 	write := func(ms []kafka.Message) {
-		if err := w.WriteMessages(context.Background(), ms...); err != nil {
-			t.Fatal(err)
+		for attempt := 0; ; attempt++ { // a topic just created may not be in the writer's metadata yet
+			err := w.WriteMessages(context.Background(), ms...)
+			if err == nil {
+				return
+			}
+			if !errors.Is(err, kafka.UnknownTopicOrPartition) || attempt == 50 {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	write(msgs[:len(msgs)/2])

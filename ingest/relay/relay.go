@@ -101,6 +101,8 @@ type Relay struct {
 	w       *kafka.Writer
 	metrics *Metrics
 	logger  *slog.Logger
+
+	backlogAt time.Time // when the backlog metric was last refreshed (Run's goroutine only)
 }
 
 // New returns a relay reading pool's outbox. Close releases its Kafka writer.
@@ -154,6 +156,9 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 		delay = 100 * time.Millisecond
 		if n == r.cfg.BatchSize {
+			if time.Since(r.backlogAt) > 5*time.Second { // busy: still report the backlog now and then
+				r.updateBacklog(ctx)
+			}
 			continue // more waiting
 		}
 		r.updateBacklog(ctx)
@@ -250,6 +255,7 @@ func (r *Relay) updateBacklog(ctx context.Context) {
 	}
 	r.metrics.Backlog.Set(float64(n))
 	r.metrics.OldestSeconds.Set(age.Seconds())
+	r.backlogAt = time.Now()
 }
 
 // listen holds a connection LISTENing on Channel and signals wake on every
