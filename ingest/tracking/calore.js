@@ -37,9 +37,15 @@
       fetch(endpoint, { method: "POST", body: data, headers: { "Content-Type": "text/plain" }, keepalive: true, credentials: "omit", mode: "cors" });
     } catch (e) {}
   }
+  // referrer: the document's; on a single-page site's later page views, the page before
+  var ref = d.referrer, cur = null;
   function hit(type, name, props) {
+    if (type === "pageview") {
+      if (cur !== null && cur !== w.location.href) ref = cur;
+      cur = w.location.href;
+    }
     var b = { type: type, anonymous_id: anon, url: w.location.href };
-    if (d.referrer) b.referrer = d.referrer;
+    if (ref) b.referrer = ref;
     var c = get("calore_contact");
     if (c) b.contact_token = c;
     if (type === "event") { b.name = String(name); if (props) b.props = props; }
