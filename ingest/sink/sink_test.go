@@ -435,7 +435,7 @@ func (p *proxy) setDown(down bool) {
 	}
 }
 
-// TestClickHouseDownThenBack cuts the sink's path to ClickHouse while events
+// TestClickHouseDownThenBack cuts the sink's path to ClickHouse for 30 s while events
 // stream in: the sink retries the same batch with backoff, commits nothing,
 // and when ClickHouse is reachable again every event is counted exactly once.
 func TestClickHouseDownThenBack(t *testing.T) {
@@ -470,7 +470,11 @@ func TestClickHouseDownThenBack(t *testing.T) {
 	if total(s.metrics.InsertErrors) < 3 {
 		t.Fatalf("sink saw no insert failures while ClickHouse was unreachable")
 	}
-	time.Sleep(2 * time.Second) // down for a while, backing off
+	stored := count(t, e.conn, `SELECT uniqExact(event_id) FROM tracking_events`)
+	time.Sleep(30 * time.Second) // down for 30 s, as in the issue's acceptance, backing off
+	if got := count(t, e.conn, `SELECT uniqExact(event_id) FROM tracking_events`); got != stored {
+		t.Fatalf("rows arrived while the sink's path to ClickHouse was cut: %d → %d", stored, got)
+	}
 	p.setDown(false)
 	waitFor(t, e.conn, 90*time.Second, n, `SELECT uniqExact(event_id) FROM tracking_events`)
 	checkExact(t, e.conn, n)
