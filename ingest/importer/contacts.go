@@ -151,6 +151,10 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 			WHERE d.row_no = s.row_no AND d.first < d.row_no`})
 	}
 	steps = append(steps,
+		// a person needs a name (calore.Person.Validate): an address alone
+		// can update someone, not create them
+		step{what: "nameless new people", sql: `UPDATE ` + stageTable + ` SET conflict = 'no person has this email, and a new person needs a first or a last name'
+			WHERE target_id IS NULL AND conflict IS NULL AND first_name IS NULL AND last_name IS NULL`},
 		step{what: "draw new ids", sql: `UPDATE ` + stageTable + ` SET is_new = true, target_id = nextval(pg_get_serial_sequence('people', 'id'))
 			WHERE target_id IS NULL AND conflict IS NULL`},
 		step{what: "insert people", sql: insertSQL("people", insertCols, []string{"kind"}, []string{"coalesce(s.kind, $1)"}), args: []any{m.opts.DefaultPersonKind}},

@@ -274,6 +274,7 @@ func TestMergeByName(t *testing.T) {
 		{"ambiguous name", "Nome;Cognome;Email\nLuca;Neri;luca3@example.com\n", nil, 0, 0, "2 people are named luca neri"},
 		{"name matching off", "Nome;Cognome;Email\nNiccolò;D'Angelo;niccolo@example.com\n", []string{"email"}, 1, 0, ""},
 		{"repeated in the file", "Nome;Cognome;Email\nSara;Blu;\nSARA;BLU;\n", nil, 1, 0, "same name (sara blu) as row 2"},
+		{"an address alone updates, never creates", "Email;Città\ngiulia@example.com;Roma\nnobody@example.com;Roma\n", nil, 0, 1, "row 3: no person has this email, and a new person needs a first or a last name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -352,7 +353,7 @@ func TestAtomicAndDryRun(t *testing.T) {
 	t.Run("atomic with good rows only", func(t *testing.T) {
 		t.Parallel()
 		pool := pgtest.New(t)
-		rep := mustRun(t, pool, "ok.csv", []byte("Email\na@example.com\nb@example.com\n"), importer.Options{Kind: importer.Contacts, Atomic: true})
+		rep := mustRun(t, pool, "ok.csv", []byte("Email;Cognome\na@example.com;A\nb@example.com;B\n"), importer.Options{Kind: importer.Contacts, Atomic: true})
 		if !rep.Committed || rep.Created != 2 || count(t, pool, `SELECT count(*) FROM people`) != 2 {
 			t.Errorf("report %+v", rep)
 		}
