@@ -176,11 +176,12 @@ func (s *Sink) Run(ctx context.Context) error {
 	// and one handed over, the rest waits in Kafka.
 	ready := make(chan *batch)
 	writerDone := make(chan struct{})
+	writerCtx, stopWriter := context.WithCancel(ctx)
 	go func() {
 		defer close(writerDone)
-		s.writeLoop(ctx, r, dlq, ready)
+		s.writeLoop(writerCtx, r, dlq, ready)
 	}()
-	defer func() { <-writerDone }()
+	defer func() { stopWriter(); <-writerDone }() // also when fetching fails
 
 	b := &batch{}
 	handOver := func(trigger string) bool {
@@ -191,6 +192,8 @@ func (s *Sink) Run(ctx context.Context) error {
 			b = &batch{}
 			return true
 		case <-writerDone: // the writer stopped: ctx is cancelled
+			return false
+		case <-ctx.Done():
 			return false
 		}
 	}
