@@ -14,8 +14,11 @@ import (
 
 // DuplicateQuery narrows a search for duplicates.
 type DuplicateQuery struct {
-	ID         int64   // only pairs including this record; 0: all pairs
-	Similarity float64 // pg_trgm similarity of name keys for the "similar name" rule; 0 means 0.6
+	// ID: only pairs including this record, with every rule; 0: all pairs,
+	// without the pg_trgm "similar name" rules (a self-join of all records by
+	// similarity is too slow at 200,000 people).
+	ID         int64
+	Similarity float64 // pg_trgm similarity of name keys for the "similar name" rules; 0 means 0.6
 	Limit      int     // default 100, at most 1000
 }
 
@@ -28,99 +31,139 @@ func (q DuplicateQuery) similarity() float64 {
 
 func (q DuplicateQuery) limit() int { return Filter{Limit: q.Limit}.limit() }
 
-// A shared email cannot make two people duplicates: an address belongs to
-// one person (unique index on the normalised address), and imports match on
-// it. The rules below find what remains.
-const findDuplicatePeopleSQL = `
-WITH pairs AS (
-    SELECT a.id AS low, b.id AS high, 0.9::float8 AS score, 'same name and birth year' AS reason
-      FROM people a JOIN people b ON b.name_key = a.name_key AND a.id < b.id
-     WHERE a.name_key <> '' AND extract(year FROM a.birth_date) = extract(year FROM b.birth_date)
-    UNION ALL
-    SELECT a.id, b.id, 0.9, 'same name and graduation year'
-      FROM people a JOIN people b ON b.name_key = a.name_key AND a.id < b.id
-     WHERE a.name_key <> '' AND a.graduation_year = b.graduation_year
-    UNION ALL
-    SELECT a.id, b.id, 0.5, 'same name'
-      FROM people a JOIN people b ON b.name_key = a.name_key AND a.id < b.id
-     WHERE a.name_key <> ''
-       AND (a.birth_date IS NULL OR b.birth_date IS NULL OR extract(year FROM a.birth_date) = extract(year FROM b.birth_date))
-       AND (a.graduation_year IS NULL OR b.graduation_year IS NULL OR a.graduation_year = b.graduation_year)
-    UNION ALL
-    SELECT DISTINCT pa.person_id, pb.person_id, 0.8, 'same phone number'
-      FROM person_phones pa JOIN person_phones pb ON pb.number_norm = pa.number_norm AND pa.person_id < pb.person_id
-     WHERE length(pa.number_norm) >= 8
-    UNION ALL
-    SELECT a.id, b.id, 0.7, 'similar name and same birth or graduation year'
-      FROM people a JOIN people b ON a.name_key % b.name_key AND a.id < b.id
-     WHERE a.name_key <> '' AND b.name_key <> '' AND a.name_key <> b.name_key
-       AND similarity(a.name_key, b.name_key) >= $3
-       AND (a.graduation_year = b.graduation_year OR extract(year FROM a.birth_date) = extract(year FROM b.birth_date))
+// rule is one way two records look alike. sql selects (low, high, score,
+// reason) from records a and b (or their children) where %[1]s is the anchor:
+// "a.id < b.id" when scanning every pair, "a.id = $1 AND b.id <> a.id" when
+// looking at one record's pairs. The column names are constants.
+type rule struct {
+	sql        string
+	oneRecord  bool // only when looking at one record: too costly as a full scan
+	similarity bool // uses $3, the similarity threshold
+}
+
+// A shared email is no rule: an address belongs to one person (unique index
+// on the normalised address), and imports match on it.
+var personRules = []rule{
+	{sql: `SELECT least(a.id, b.id), greatest(a.id, b.id), 0.9::float8, 'same name and birth year'
+	  FROM people a JOIN people b ON b.name_key = a.name_key AND b.name_key <> ''
+	 WHERE %[1]s AND extract(year FROM a.birth_date) = extract(year FROM b.birth_date)`},
+	{sql: `SELECT least(a.id, b.id), greatest(a.id, b.id), 0.9::float8, 'same name and graduation year'
+	  FROM people a JOIN people b ON b.name_key = a.name_key AND b.name_key <> ''
+	 WHERE %[1]s AND a.graduation_year = b.graduation_year`},
+	{sql: `SELECT least(a.id, b.id), greatest(a.id, b.id), 0.5::float8, 'same name'
+	  FROM people a JOIN people b ON b.name_key = a.name_key AND b.name_key <> ''
+	 WHERE %[1]s
+	   AND (a.birth_date IS NULL OR b.birth_date IS NULL OR extract(year FROM a.birth_date) = extract(year FROM b.birth_date))
+	   AND (a.graduation_year IS NULL OR b.graduation_year IS NULL OR a.graduation_year = b.graduation_year)`},
+	{sql: `SELECT DISTINCT least(a.id, b.id), greatest(a.id, b.id), 0.8::float8, 'same phone number'
+	  FROM person_phones pa JOIN person_phones pb ON pb.number_norm = pa.number_norm
+	  JOIN people a ON a.id = pa.person_id JOIN people b ON b.id = pb.person_id
+	 WHERE %[1]s AND length(pa.number_norm) >= 8`},
+	{sql: `SELECT least(a.id, b.id), greatest(a.id, b.id), 0.7::float8, 'similar name and same birth or graduation year'
+	  FROM people a JOIN people b ON b.name_key %% a.name_key
+	 WHERE %[1]s AND a.name_key <> '' AND b.name_key <> '' AND a.name_key <> b.name_key
+	   AND similarity(a.name_key, b.name_key) >= $3
+	   AND (a.graduation_year = b.graduation_year OR extract(year FROM a.birth_date) = extract(year FROM b.birth_date))`,
+		oneRecord: true, similarity: true},
+}
+
+var organisationRules = []rule{
+	{sql: `SELECT least(a.id, b.id), greatest(a.id, b.id), 0.95::float8, 'same VAT number'
+	  FROM organisations a JOIN organisations b ON b.vat_norm = a.vat_norm AND b.vat_norm <> ''
+	 WHERE %[1]s`},
+	{sql: `SELECT least(a.id, b.id), greatest(a.id, b.id), 0.9::float8, 'same tax code'
+	  FROM organisations a JOIN organisations b ON upper(b.tax_code) = upper(a.tax_code)
+	 WHERE %[1]s AND a.tax_code <> ''`},
+	{sql: `SELECT least(a.id, b.id), greatest(a.id, b.id), 0.8::float8, 'same legal name'
+	  FROM organisations a JOIN organisations b ON b.name_key = a.name_key
+	 WHERE %[1]s AND a.name_key <> ''`},
+	{sql: `SELECT least(a.id, b.id), greatest(a.id, b.id), 0.6::float8, 'similar legal name in the same city'
+	  FROM organisations a JOIN organisations b ON b.name_key %% a.name_key
+	 WHERE %[1]s AND a.name_key <> b.name_key AND a.city <> '' AND lower(a.city) = lower(b.city)
+	   AND similarity(a.name_key, b.name_key) >= $3`,
+		oneRecord: true, similarity: true},
+}
+
+// duplicatesSQL builds the finder's query from rules: every pair once, with
+// its best score and all its reasons, both records not merged already, the
+// rejected pairs left out. one: anchored on the record $1.
+func duplicatesSQL(aggregate, table string, rules []rule, one bool) (string, bool) {
+	anchor := "a.id < b.id"
+	if one {
+		anchor = "a.id = $1 AND b.id <> a.id"
+	}
+	var parts []string
+	usesSimilarity := false
+	for _, r := range rules {
+		if r.oneRecord && !one {
+			continue
+		}
+		usesSimilarity = usesSimilarity || r.similarity
+		parts = append(parts, fmt.Sprintf(r.sql, anchor))
+	}
+	limit := "$1"
+	if one {
+		limit = "$2"
+	}
+	return fmt.Sprintf(`WITH pairs (low, high, score, reason) AS (
+%s
 )
 SELECT p.low, p.high, max(p.score), array_agg(DISTINCT p.reason ORDER BY p.reason)
   FROM pairs p
-  JOIN people a ON a.id = p.low AND a.status = 'active'
-  JOIN people b ON b.id = p.high AND b.status = 'active'
- WHERE ($1 = 0 OR p.low = $1 OR p.high = $1)
-   AND NOT EXISTS (SELECT 1 FROM duplicate_rejections r WHERE r.aggregate = 'person' AND r.low_id = p.low AND r.high_id = p.high)
+  JOIN %[2]s a ON a.id = p.low AND a.status <> 'duplicate'
+  JOIN %[2]s b ON b.id = p.high AND b.status <> 'duplicate'
+ WHERE NOT EXISTS (SELECT 1 FROM duplicate_rejections r WHERE r.aggregate = '%[3]s' AND r.low_id = p.low AND r.high_id = p.high)
  GROUP BY p.low, p.high
  ORDER BY max(p.score) DESC, p.low, p.high
- LIMIT $2`
+ LIMIT %[4]s`, strings.Join(parts, "\nUNION ALL\n"), table, aggregate, limit), usesSimilarity
+}
 
-const findDuplicateOrganisationsSQL = `
-WITH pairs AS (
-    SELECT a.id AS low, b.id AS high, 0.95::float8 AS score, 'same VAT number' AS reason
-      FROM organisations a JOIN organisations b ON b.vat_norm = a.vat_norm AND a.id < b.id
-     WHERE a.vat_norm <> ''
-    UNION ALL
-    SELECT a.id, b.id, 0.9, 'same tax code'
-      FROM organisations a JOIN organisations b ON upper(b.tax_code) = upper(a.tax_code) AND a.id < b.id
-     WHERE a.tax_code <> ''
-    UNION ALL
-    SELECT a.id, b.id, 0.8, 'same legal name'
-      FROM organisations a JOIN organisations b ON b.name_key = a.name_key AND a.id < b.id
-     WHERE a.name_key <> ''
-    UNION ALL
-    SELECT a.id, b.id, 0.6, 'similar legal name in the same city'
-      FROM organisations a JOIN organisations b ON a.name_key % b.name_key AND a.id < b.id
-     WHERE a.name_key <> b.name_key AND a.city <> '' AND lower(a.city) = lower(b.city)
-       AND similarity(a.name_key, b.name_key) >= $3
-)
-SELECT p.low, p.high, max(p.score), array_agg(DISTINCT p.reason ORDER BY p.reason)
-  FROM pairs p
-  JOIN organisations a ON a.id = p.low AND a.status <> 'duplicate'
-  JOIN organisations b ON b.id = p.high AND b.status <> 'duplicate'
- WHERE ($1 = 0 OR p.low = $1 OR p.high = $1)
-   AND NOT EXISTS (SELECT 1 FROM duplicate_rejections r WHERE r.aggregate = 'organisation' AND r.low_id = p.low AND r.high_id = p.high)
- GROUP BY p.low, p.high
- ORDER BY max(p.score) DESC, p.low, p.high
- LIMIT $2`
-
-// FindDuplicatePeople returns pairs of active people that are likely the same
-// person, strongest first: same name key and birth year (0.9), same name key
-// and graduation year (0.9), same phone number (0.8), similar name (pg_trgm)
-// and same birth or graduation year (0.7), same name key with nothing telling
-// them apart (0.5). Pairs rejected with RejectDuplicate are left out.
+// FindDuplicatePeople returns pairs of people (not already merged) that are
+// likely the same person, strongest first: same name key and birth year
+// (0.9), same name key and graduation year (0.9), same phone number (0.8),
+// same name key with nothing telling them apart (0.5) and, when q.ID names
+// one person, similar name (pg_trgm) and same birth or graduation year (0.7).
+// Pairs rejected with RejectDuplicate are left out.
 func (s *Store) FindDuplicatePeople(ctx context.Context, q DuplicateQuery) ([]calore.DuplicateCandidate, error) {
-	return s.findDuplicates(ctx, "person", findDuplicatePeopleSQL, q)
+	return s.findDuplicates(ctx, "person", "people", personRules, q)
 }
 
 // FindDuplicateOrganisations returns pairs of organisations (not already
 // merged) that are likely the same: same VAT number (0.95), same tax code
-// (0.9), same legal name key (0.8), similar legal name in the same city (0.6).
+// (0.9), same legal name key (0.8) and, when q.ID names one organisation,
+// similar legal name in the same city (0.6).
 func (s *Store) FindDuplicateOrganisations(ctx context.Context, q DuplicateQuery) ([]calore.DuplicateCandidate, error) {
-	return s.findDuplicates(ctx, "organisation", findDuplicateOrganisationsSQL, q)
+	return s.findDuplicates(ctx, "organisation", "organisations", organisationRules, q)
 }
 
-func (s *Store) findDuplicates(ctx context.Context, aggregate, query string, q DuplicateQuery) ([]calore.DuplicateCandidate, error) {
-	rows, err := s.db.Query(ctx, query, q.ID, q.limit(), q.similarity())
-	if err != nil {
-		return nil, fmt.Errorf("find duplicate %s records: %w", aggregate, err)
+func (s *Store) findDuplicates(ctx context.Context, aggregate, table string, rules []rule, q DuplicateQuery) ([]calore.DuplicateCandidate, error) {
+	query, similarity := duplicatesSQL(aggregate, table, rules, q.ID != 0)
+	args := []any{q.limit()}
+	if q.ID != 0 {
+		args = []any{q.ID, q.limit()}
+		if similarity {
+			args = append(args, q.similarity())
+		}
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (calore.DuplicateCandidate, error) {
-		c := calore.DuplicateCandidate{Aggregate: aggregate}
-		err := row.Scan(&c.LowID, &c.HighID, &c.Score, &c.Reasons)
-		return c, err
+	var out []calore.DuplicateCandidate
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if similarity {
+			// the % operator (GIN index) then only returns candidates at the
+			// threshold, instead of the default 0.3
+			if _, err := tx.Exec(ctx, `SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, fmt.Sprint(q.similarity())); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (calore.DuplicateCandidate, error) {
+			c := calore.DuplicateCandidate{Aggregate: aggregate}
+			err := row.Scan(&c.LowID, &c.HighID, &c.Score, &c.Reasons)
+			return c, err
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find duplicate %s records: %w", aggregate, err)
