@@ -93,7 +93,11 @@ func (s *Store) ListOrganisations(ctx context.Context, f Filter) ([]*calore.Orga
 	return organisations.list(ctx, s.db, f)
 }
 
+// saveSites replaces the sites of o; nil Sites leaves them untouched.
 func saveSites(ctx context.Context, tx pgx.Tx, o *calore.Organisation) error {
+	if o.Sites == nil {
+		return nil
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM organisation_sites WHERE organisation_id = $1`, o.ID); err != nil {
 		return fmt.Errorf("save sites: %w", err)
 	}

@@ -85,17 +85,68 @@ func (s *Store) Person(ctx context.Context, id int64) (*calore.Person, error) {
 
 // UpdatePerson writes p, which must carry the Version it was read at; its
 // emails, phones and sources replace the stored ones (an email kept keeps its
-// id). A stale version is an error wrapping calore.ErrConflict, e.g. "person
+// id), except that a nil slice leaves that kind untouched. A stale version is an error wrapping calore.ErrConflict, e.g. "person
 // 42 changed since version 3". Writes "person.updated".
 func (s *Store) UpdatePerson(ctx context.Context, p *calore.Person) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error { return people.update(ctx, tx, p) })
 }
 
 // DeletePerson removes a person read at version, with the child rows and
-// everything that references it by cascade (right to be forgotten, R7.3), and
-// writes "person.deleted" with the record as it was.
+// everything that references it by cascade (right to be forgotten, R7.3),
+// the duplicates merged into it and the merge history naming it, and writes
+// "person.deleted" with the record as it was (one per duplicate too).
+// Donations stay, without a donor.
 func (s *Store) DeletePerson(ctx context.Context, id int64, version int) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error { return people.delete(ctx, tx, id, version) })
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, version FROM people WHERE merged_into = $1 ORDER BY id FOR UPDATE`, id)
+		if err != nil {
+			return fmt.Errorf("delete person %d: %w", id, err)
+		}
+		var dups [][2]int64
+		var dupID, dupVersion int64
+		if _, err := pgx.ForEachRow(rows, []any{&dupID, &dupVersion}, func() error {
+			dups = append(dups, [2]int64{dupID, dupVersion})
+			return nil
+		}); err != nil {
+			return fmt.Errorf("delete person %d: %w", id, err)
+		}
+		for _, d := range dups {
+			if err := people.delete(ctx, tx, d[0], int(d[1])); err != nil {
+				return fmt.Errorf("delete person %d: duplicate: %w", id, err)
+			}
+		}
+		if err := people.delete(ctx, tx, id, version); err != nil {
+			return err
+		}
+		ids := []int64{id}
+		for _, d := range dups {
+			ids = append(ids, d[0])
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM merges WHERE aggregate = 'person' AND (winner_id = ANY($1) OR loser_id = ANY($1))`, ids)
+		return wrap(err, "delete person %d: merge history", id)
+	})
+}
+
+// ConfirmEmail records that the holder of address confirmed it at time at
+// (a confirmation link, a reply), which can make it the preferred email
+// (R1.2). It bumps the person's version and writes "person.updated";
+// calore.ErrNotFound when nobody holds the address.
+func (s *Store) ConfirmEmail(ctx context.Context, address string, at time.Time) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `UPDATE person_emails SET last_confirmed_at = greatest(last_confirmed_at, $2)
+			WHERE address_norm = $1 RETURNING person_id`, calore.NormaliseEmail(address), at).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return calore.Errorf(calore.ErrNotFound, "no person with email %q", address)
+		}
+		if err != nil {
+			return fmt.Errorf("confirm email: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE people SET version = version + 1, updated_at = now() WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("confirm email of person %d: %w", id, err)
+		}
+		return wrap(people.emitUpdated(ctx, tx, id), "confirm email of person %d", id)
+	})
 }
 
 // ListPeople lists people in id order (AfterID and Limit apply).
@@ -143,8 +194,26 @@ func (s *Store) PeopleByNameKey(ctx context.Context, key string) ([]*calore.Pers
 }
 
 // savePersonChildren makes the stored emails, phones and sources of p those
-// it carries.
+// it carries. A nil slice leaves that kind of child untouched (a partial
+// update); an empty one removes them all.
 func savePersonChildren(ctx context.Context, tx pgx.Tx, p *calore.Person) error {
+	if p.Emails != nil {
+		if err := saveEmails(ctx, tx, p); err != nil {
+			return err
+		}
+	}
+	if p.Phones != nil {
+		if err := savePhones(ctx, tx, p); err != nil {
+			return err
+		}
+	}
+	if p.Sources != nil {
+		return saveSources(ctx, tx, p)
+	}
+	return nil
+}
+
+func saveEmails(ctx context.Context, tx pgx.Tx, p *calore.Person) error {
 	norms := make([]string, len(p.Emails))
 	for i, e := range p.Emails {
 		norms[i] = calore.NormaliseEmail(e.Address)
@@ -170,6 +239,10 @@ func savePersonChildren(ctx context.Context, tx pgx.Tx, p *calore.Person) error 
 			return fmt.Errorf("save email %q: %w", e.Address, err)
 		}
 	}
+	return nil
+}
+
+func savePhones(ctx context.Context, tx pgx.Tx, p *calore.Person) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM person_phones WHERE person_id = $1`, p.ID); err != nil {
 		return fmt.Errorf("save phones: %w", err)
 	}
@@ -178,6 +251,10 @@ func savePersonChildren(ctx context.Context, tx pgx.Tx, p *calore.Person) error 
 			return fmt.Errorf("save phone %q: %w", ph.Number, err)
 		}
 	}
+	return nil
+}
+
+func saveSources(ctx context.Context, tx pgx.Tx, p *calore.Person) error {
 	sources := make([]string, len(p.Sources))
 	for i, src := range p.Sources {
 		sources[i] = src.Source

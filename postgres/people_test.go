@@ -133,3 +133,77 @@ func TestPersonRoundTrip(t *testing.T) {
 		t.Errorf("outbox types = %q, want %q", got, want)
 	}
 }
+
+// TestPersonChildrenAndConfirmation: a nil slice leaves children untouched,
+// an empty one removes them; confirming an address makes it preferred.
+func TestPersonChildrenAndConfirmation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	s := postgres.NewStore(pool)
+	p := newPerson("Rita", "Levi", "rita@example.com", "rita.levi@unito.it")
+	p.Phones = []calore.Phone{{Type: calore.PhoneWork, Number: "011 123456"}}
+	if err := s.CreatePerson(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	partial := &calore.Person{Meta: p.Meta, Kind: p.Kind, FirstName: "Rita", LastName: "Levi-Montalcini", Phones: []calore.Phone{}}
+	if err := s.UpdatePerson(ctx, partial); err != nil {
+		t.Fatal(err)
+	}
+	if err := expect("emails kept", len(partial.Emails), 2, "phones removed", len(partial.Phones), 0, "preferred", partial.PreferredEmail, "rita@example.com"); err != nil {
+		t.Error(err)
+	}
+	if err := s.ConfirmEmail(ctx, "RITA.LEVI@unito.it", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Person(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := expect("preferred after confirmation", got.PreferredEmail, "rita.levi@unito.it", "version", got.Version, 3); err != nil {
+		t.Error(err)
+	}
+	if err := s.ConfirmEmail(ctx, "nobody@example.com", time.Now()); !errors.Is(err, calore.ErrNotFound) {
+		t.Errorf("confirming an unknown address: err = %v", err)
+	}
+	rows := outboxRows(t, pool)
+	if last := rows[len(rows)-1]; last.Type != "person.updated" || !strings.Contains(string(last.Payload), `"preferred_email": "rita.levi@unito.it"`) {
+		t.Errorf("last event %s %s", last.Type, last.Payload)
+	}
+}
+
+// TestDeleteMergedPerson: forgetting a person forgets the duplicates merged
+// into it and the merge history.
+func TestDeleteMergedPerson(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	s := postgres.NewStore(pool)
+	w, l := newPerson("Enrico", "Fermi", "enrico@example.com"), newPerson("E.", "Fermi", "fermi@example.com")
+	for _, p := range []*calore.Person{w, l} {
+		if err := s.CreatePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := &calore.Donation{PersonID: &l.ID, Amount: "5", DonatedOn: day("2025-01-01")}
+	if err := s.CreateDonation(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MergePeople(ctx, w.ID, l.ID, postgres.MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePerson(ctx, w.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	var people, merges, emails int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM people), (SELECT count(*) FROM merges), (SELECT count(*) FROM person_emails)`).Scan(&people, &merges, &emails); err != nil {
+		t.Fatal(err)
+	}
+	if people != 0 || merges != 0 || emails != 0 {
+		t.Errorf("after forgetting: %d people, %d merges, %d emails", people, merges, emails)
+	}
+	got, err := s.Donation(ctx, d.ID)
+	if err != nil || got.PersonID != nil {
+		t.Errorf("donation after forgetting its donor: %+v, %v", got, err)
+	}
+}

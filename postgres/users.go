@@ -77,7 +77,11 @@ func (s *Store) ExpiringUsers(ctx context.Context, before time.Time) ([]*calore.
 	return out, nil
 }
 
+// saveRoles replaces the roles of u; nil Roles leaves them untouched.
 func saveRoles(ctx context.Context, tx pgx.Tx, u *calore.User) error {
+	if u.Roles == nil {
+		return nil
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1`, u.ID); err != nil {
 		return fmt.Errorf("save roles: %w", err)
 	}
