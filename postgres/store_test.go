@@ -128,6 +128,13 @@ func TestStoreErrorKinds(t *testing.T) {
 		{"username taken", s.CreateUser(ctx, &calore.User{Username: "fixture"}), calore.ErrConflict},
 		{"bad list filter", func() error { _, err := s.ListEvents(ctx, postgres.Filter{PersonID: 1}); return err }(), calore.ErrInvalid},
 		{"delete unknown", s.DeleteDonation(ctx, 424242, 1), calore.ErrNotFound},
+		{"delete an organisation with divisions", func() error {
+			div := calore.Organisation{Kind: calore.OrgCompany, LegalName: "Division", ParentID: &fx.org}
+			if err := s.CreateOrganisation(ctx, &div); err != nil {
+				return err
+			}
+			return s.DeleteOrganisation(ctx, fx.org, 1)
+		}(), calore.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
