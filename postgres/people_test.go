@@ -111,6 +111,9 @@ func TestPersonRoundTrip(t *testing.T) {
 	if err := s.CreatePerson(ctx, other); !errors.Is(err, calore.ErrConflict) || !strings.Contains(err.Error(), "belongs to person") {
 		t.Errorf("create with a taken email: err = %v", err)
 	}
+	if other.ID != 0 || other.Version != 0 {
+		t.Errorf("a refused create left id %d version %d", other.ID, other.Version)
+	}
 
 	list, err := s.ListPeople(ctx, postgres.Filter{})
 	if err != nil || len(list) != 1 {

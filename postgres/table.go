@@ -103,10 +103,15 @@ func (t *table[T]) insert(ctx context.Context, tx pgx.Tx, rec *T) error {
 		return fmt.Errorf("create %s: %w", t.aggregate, translate(err))
 	}
 	id := t.meta(rec).ID
-	if err := t.afterWrite(ctx, tx, rec); err != nil {
+	err := t.afterWrite(ctx, tx, rec)
+	if err == nil {
+		err = writeChange(ctx, tx, t.aggregate, VerbCreated, id, rec)
+	}
+	if err != nil {
+		*t.meta(rec) = calore.Meta{} // the insert is rolled back: no id to keep
 		return fmt.Errorf("create %s %d: %w", t.aggregate, id, err)
 	}
-	return writeChange(ctx, tx, t.aggregate, VerbCreated, id, rec)
+	return nil
 }
 
 // afterWrite saves and reloads child rows, so that the event carries them as
