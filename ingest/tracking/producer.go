@@ -234,7 +234,7 @@ func (p *Producer) loop() {
 		// the queue (into the spool, behind the replayed ones).
 		if canReplay && p.spool.Pending() > 0 {
 			if _, err := p.replay(context.Background(), 10*p.cfg.BatchSize); err != nil {
-				p.logger.Warn("tracking: kafka still unreachable, keeping events in the spool", "err", err, "retry_in", backoff)
+				p.logger.Warn("tracking: kafka produce still failing (unreachable, or topic missing: calore migrate), keeping events in the spool", "err", err, "retry_in", backoff)
 				fail()
 			} else {
 				backoff = p.cfg.RetryMin
