@@ -313,6 +313,9 @@ func (rt *RecordTable) row(ev calore.Event, id uuid.UUID, at time.Time) (Row, er
 
 var epoch = time.Unix(0, 0).UTC()
 
+// maxMoney is the first amount Decimal(18, 2) cannot hold.
+var maxMoney = decimal.New(1, 16)
+
 // clampTime keeps a time inside DateTime's range (1970 to 2105).
 func clampTime(t time.Time) time.Time {
 	t = t.UTC().Truncate(time.Second)
@@ -365,18 +368,28 @@ func convert(fl Field, raw any, eventTime time.Time) (any, error) {
 		}
 		return nil, fmt.Errorf("want a boolean, got %v", raw)
 	case Money:
+		var text string
 		switch v := raw.(type) {
 		case nil:
 			return decimal.Zero, nil
 		case json.Number:
-			return decimal.NewFromString(v.String())
+			text = v.String()
 		case string:
 			if v == "" {
 				return decimal.Zero, nil
 			}
-			return decimal.NewFromString(v)
+			text = v
+		default:
+			return nil, fmt.Errorf("want an amount, got %v", raw)
 		}
-		return nil, fmt.Errorf("want an amount, got %v", raw)
+		d, err := decimal.NewFromString(text)
+		if err != nil {
+			return nil, err
+		}
+		if d.Abs().GreaterThanOrEqual(maxMoney) {
+			return nil, fmt.Errorf("amount %s does not fit Decimal(18, 2)", text)
+		}
+		return d, nil
 	case Time:
 		if raw == nil {
 			if fl.EventTime {
@@ -419,30 +432,40 @@ func toInt(raw any) (int64, error) {
 // dedups by event id or version, so that is harmless.
 func Insert(ctx context.Context, conn driver.Conn, rows []Row) error {
 	var order []*Table
-	byTable := map[*Table][]Row{}
-	for _, r := range rows {
+	byTable := map[*Table][]int{}
+	for i, r := range rows {
 		if _, seen := byTable[r.Table]; !seen {
 			order = append(order, r.Table)
 		}
-		byTable[r.Table] = append(byTable[r.Table], r)
+		byTable[r.Table] = append(byTable[r.Table], i)
 	}
 	for _, t := range order {
-		if err := insertTable(ctx, conn, t, byTable[t]); err != nil {
+		if err := insertTable(ctx, conn, t, rows, byTable[t]); err != nil {
 			return fmt.Errorf("insert %d rows into %s: %w", len(byTable[t]), t.Name, err)
 		}
 	}
 	return nil
 }
 
-func insertTable(ctx context.Context, conn driver.Conn, t *Table, rows []Row) error {
+// RowError is a row the client could not encode for its column types: a
+// property of the row, not of the server, so retrying cannot help.
+type RowError struct {
+	Index int // in the rows passed to Insert
+	Err   error
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("row %d: %v", e.Index, e.Err) }
+func (e *RowError) Unwrap() error { return e.Err }
+
+func insertTable(ctx context.Context, conn driver.Conn, t *Table, rows []Row, idx []int) error {
 	b, err := conn.PrepareBatch(ctx, t.InsertSQL())
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if err := b.Append(r.Values...); err != nil {
+	for _, i := range idx {
+		if err := b.Append(rows[i].Values...); err != nil {
 			_ = b.Abort()
-			return err
+			return &RowError{Index: i, Err: err}
 		}
 	}
 	return b.Send()

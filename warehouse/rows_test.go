@@ -3,6 +3,7 @@ package warehouse_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -94,6 +95,52 @@ func TestRecordTablesCurrentState(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestInsertNamesTheRowItCannotEncode: a row whose values do not fit its
+// columns fails with a RowError naming it, so the sink can set that one
+// message aside instead of retrying the batch forever.
+func TestInsertNamesTheRowItCannotEncode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn := warehousetest.New(t)
+	good, err := warehouse.Rows(change("person.created", time.Now(), map[string]any{"id": 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := warehouse.Row{Table: warehouse.ChangeLog, Values: []any{"not a uuid", "x", "y", "z", uint16(1), time.Now(), uint64(1), "{}"}}
+	rows := append(append([]warehouse.Row{}, good...), bad)
+	err = warehouse.Insert(ctx, conn, rows)
+	var re *warehouse.RowError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v, want a RowError", err)
+	}
+	if re.Index != len(good) {
+		t.Errorf("RowError names row %d, want %d", re.Index, len(good))
+	}
+}
+
+func TestMoneyMustFitItsColumn(t *testing.T) {
+	tests := []struct {
+		amount any
+		ok     bool
+	}{
+		{"125.50", true},
+		{130, true},
+		{"", true},
+		{"9999999999999999.99", true},
+		{"10000000000000000", false},
+		{"1e30", false},
+		{"ten", false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.amount), func(t *testing.T) {
+			_, err := warehouse.Rows(change("donation.created", time.Now(), map[string]any{"id": 5, "amount": tt.amount}))
+			if (err == nil) != tt.ok {
+				t.Errorf("amount %v: err = %v, want ok=%v", tt.amount, err, tt.ok)
 			}
 		})
 	}

@@ -124,13 +124,26 @@ type batch struct {
 // fetches more: the JSON Schema checks are the sink's main CPU cost.
 type chunk struct {
 	done chan struct{}
+	n    int // messages
 	decoded
 }
 
 // decoded is messages turned into warehouse rows and dead letters.
 type decoded struct {
-	rows []warehouse.Row
-	dead []kafka.Message
+	rows   []warehouse.Row
+	rowMsg []int // for each row, the index of its message
+	dead   []kafka.Message
+}
+
+// dropMessage removes every row of message i.
+func (d *decoded) dropMessage(i int) {
+	rows, rowMsg := d.rows[:0], d.rowMsg[:0]
+	for j, r := range d.rows {
+		if d.rowMsg[j] != i {
+			rows, rowMsg = append(rows, r), append(rowMsg, d.rowMsg[j])
+		}
+	}
+	d.rows, d.rowMsg = rows, rowMsg
 }
 
 // chunkSize is how many messages one background decoder takes.
@@ -259,7 +272,7 @@ func (s *Sink) dispatch(b *batch) {
 	}
 	msgs := b.msgs[len(b.msgs)-b.pending:]
 	b.pending = 0
-	c := &chunk{done: make(chan struct{})}
+	c := &chunk{done: make(chan struct{}), n: len(msgs)}
 	b.chunks = append(b.chunks, c)
 	s.decoders <- struct{}{}
 	go func() {
@@ -272,10 +285,15 @@ func (s *Sink) dispatch(b *batch) {
 func (s *Sink) collect(b *batch) decoded {
 	s.dispatch(b)
 	var out decoded
+	offset := 0
 	for _, c := range b.chunks {
 		<-c.done
 		out.rows = append(out.rows, c.rows...)
+		for _, i := range c.rowMsg {
+			out.rowMsg = append(out.rowMsg, offset+i)
+		}
 		out.dead = append(out.dead, c.dead...)
+		offset += c.n
 	}
 	b.chunks = b.chunks[:0]
 	return out
@@ -284,7 +302,7 @@ func (s *Sink) collect(b *batch) decoded {
 // decode checks and maps messages: rows, or a dead letter each.
 func (s *Sink) decode(msgs []kafka.Message) decoded {
 	var out decoded
-	for _, m := range msgs {
+	for i, m := range msgs {
 		ev, hit, err := s.reg.DecodeHit(m.Value)
 		reason := ReasonUnmappable
 		if err == nil {
@@ -296,6 +314,9 @@ func (s *Sink) decode(msgs []kafka.Message) decoded {
 			}
 			if err == nil {
 				out.rows = append(out.rows, rows...)
+				for range rows {
+					out.rowMsg = append(out.rowMsg, i)
+				}
 				continue
 			}
 		} else if se := (*schemas.Error)(nil); errors.As(err, &se) {
@@ -369,13 +390,30 @@ func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b 
 	if len(d.rows) > 0 {
 		var took time.Duration
 		if err := s.retry(ctx, "insert into clickhouse", func() error {
-			start := time.Now()
-			err := warehouse.Insert(ctx, s.conn, d.rows)
-			took = time.Since(start)
-			if err != nil {
-				s.metrics.InsertErrors.Inc()
+			for len(d.rows) > 0 {
+				start := time.Now()
+				err := warehouse.Insert(ctx, s.conn, d.rows)
+				took = time.Since(start)
+				var re *warehouse.RowError
+				if !errors.As(err, &re) {
+					if err != nil {
+						s.metrics.InsertErrors.Inc()
+					}
+					return err
+				}
+				// A row the client cannot encode fails every retry: its
+				// message goes to the dead letters and the rest is inserted.
+				mi := d.rowMsg[re.Index]
+				dl := deadLetter(b.msgs[mi], ReasonUnmappable, re)
+				if err := dlq.WriteMessages(ctx, dl); err != nil {
+					return fmt.Errorf("write dead letter: %w", err)
+				}
+				s.metrics.DeadLetters.WithLabelValues(ReasonUnmappable).Inc()
+				s.logger.WarnContext(ctx, "message dead-lettered", "reason", ReasonUnmappable,
+					"topic", b.msgs[mi].Topic, "partition", b.msgs[mi].Partition, "offset", b.msgs[mi].Offset, "err", re)
+				d.dropMessage(mi)
 			}
-			return err
+			return nil
 		}); err != nil {
 			return err
 		}
