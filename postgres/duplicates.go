@@ -197,7 +197,48 @@ type move struct {
 	table, col string
 	unique     []string
 	emit       func(ctx context.Context, tx pgx.Tx, id int64) error
+	// combine ($1 winner, $2 loser) first folds what a colliding loser row
+	// knows into the winner's row (an attendance, an open) and returns the
+	// ids of the winner's rows it changed.
+	combine string
 }
+
+// Ranks of statuses when colliding rows are combined: the later in the
+// list, the more the person did.
+const (
+	registrationRank = `ARRAY['cancelled', 'no_show', 'invited', 'registered', 'attended']`
+	sendRank         = `ARRAY['failed', 'bounced', 'queued', 'sent', 'delivered']`
+)
+
+var combineRegistrations = `UPDATE registrations w SET
+	status = CASE WHEN array_position(` + registrationRank + `, l.status) > array_position(` + registrationRank + `, w.status) THEN l.status ELSE w.status END,
+	source = CASE WHEN w.source = '' THEN l.source ELSE w.source END,
+	invited_at = least(w.invited_at, l.invited_at), registered_at = least(w.registered_at, l.registered_at),
+	attended_at = least(w.attended_at, l.attended_at), is_vip = w.is_vip OR l.is_vip,
+	version = w.version + 1, updated_at = now()
+  FROM registrations l
+ WHERE w.person_id = $1 AND l.person_id = $2 AND l.event_id = w.event_id
+   AND (l.status, l.source, l.invited_at, l.registered_at, l.attended_at, l.is_vip) IS DISTINCT FROM (w.status, w.source, w.invited_at, w.registered_at, w.attended_at, w.is_vip)
+RETURNING w.id`
+
+var combineSends = `UPDATE campaign_sends w SET
+	status = CASE WHEN array_position(` + sendRank + `, l.status) > array_position(` + sendRank + `, w.status) THEN l.status ELSE w.status END,
+	sent_at = least(w.sent_at, l.sent_at), opened_at = least(w.opened_at, l.opened_at),
+	clicked_at = least(w.clicked_at, l.clicked_at), replied_at = least(w.replied_at, l.replied_at),
+	version = w.version + 1, updated_at = now()
+  FROM campaign_sends l
+ WHERE w.person_id = $1 AND l.person_id = $2 AND l.campaign_id = w.campaign_id
+   AND (l.status, l.sent_at, l.opened_at, l.clicked_at, l.replied_at) IS DISTINCT FROM (w.status, w.sent_at, w.opened_at, w.clicked_at, w.replied_at)
+RETURNING w.id`
+
+var combineJourney = `UPDATE journey_stages w SET
+	reached_at = least(w.reached_at, l.reached_at),
+	touchpoint = CASE WHEN l.reached_at < w.reached_at AND l.touchpoint <> '' THEN l.touchpoint ELSE w.touchpoint END,
+	source = CASE WHEN l.reached_at < w.reached_at AND l.source <> '' THEN l.source ELSE w.source END,
+	version = w.version + 1, updated_at = now()
+  FROM journey_stages l
+ WHERE w.person_id = $1 AND l.person_id = $2 AND l.programme = w.programme AND l.stage = w.stage AND l.reached_at < w.reached_at
+RETURNING w.id`
 
 // emitUpdated writes the "updated" event of the record id as it is now.
 func (t *table[T]) emitUpdated(ctx context.Context, tx pgx.Tx, id int64) error {
@@ -209,31 +250,48 @@ func (t *table[T]) emitUpdated(ctx context.Context, tx pgx.Tx, id int64) error {
 }
 
 var personMoves = []move{
-	{"affiliations", "person_id", nil, affiliations.emitUpdated},
-	{"interactions", "person_id", nil, interactions.emitUpdated},
-	{"registrations", "person_id", []string{"event_id"}, registrations.emitUpdated},
-	{"campaign_sends", "person_id", []string{"campaign_id"}, campaignSends.emitUpdated},
-	{"donations", "person_id", nil, donations.emitUpdated},
-	{"collaborations", "person_id", nil, collaborations.emitUpdated},
-	{"collaborations", "counterpart_id", nil, collaborations.emitUpdated},
-	{"research_contracts", "scientific_lead_id", nil, researchContracts.emitUpdated},
-	{"journey_stages", "person_id", []string{"programme", "stage"}, journeyStages.emitUpdated},
-	{"consents", "person_id", nil, consents.emitUpdated},
-	{"people", "merged_into", nil, people.emitUpdated}, // earlier merges into the loser
+	{"affiliations", "person_id", nil, affiliations.emitUpdated, ""},
+	{"interactions", "person_id", nil, interactions.emitUpdated, ""},
+	{"registrations", "person_id", []string{"event_id"}, registrations.emitUpdated, combineRegistrations},
+	{"campaign_sends", "person_id", []string{"campaign_id"}, campaignSends.emitUpdated, combineSends},
+	{"donations", "person_id", nil, donations.emitUpdated, ""},
+	{"collaborations", "person_id", nil, collaborations.emitUpdated, ""},
+	{"collaborations", "counterpart_id", nil, collaborations.emitUpdated, ""},
+	{"research_contracts", "scientific_lead_id", nil, researchContracts.emitUpdated, ""},
+	{"journey_stages", "person_id", []string{"programme", "stage"}, journeyStages.emitUpdated, combineJourney},
+	{"consents", "person_id", nil, consents.emitUpdated, ""},
+	{"people", "merged_into", nil, people.emitUpdated, ""}, // earlier merges into the loser
 }
 
 var organisationMoves = []move{
-	{"affiliations", "organisation_id", nil, affiliations.emitUpdated},
-	{"interactions", "organisation_id", nil, interactions.emitUpdated},
-	{"donations", "organisation_id", nil, donations.emitUpdated},
-	{"collaborations", "organisation_id", nil, collaborations.emitUpdated},
-	{"partnerships", "organisation_id", nil, partnerships.emitUpdated},
-	{"research_contracts", "organisation_id", nil, researchContracts.emitUpdated},
-	{"organisations", "merged_into", nil, organisations.emitUpdated},
+	{"affiliations", "organisation_id", nil, affiliations.emitUpdated, ""},
+	{"interactions", "organisation_id", nil, interactions.emitUpdated, ""},
+	{"donations", "organisation_id", nil, donations.emitUpdated, ""},
+	{"collaborations", "organisation_id", nil, collaborations.emitUpdated, ""},
+	{"partnerships", "organisation_id", nil, partnerships.emitUpdated, ""},
+	{"research_contracts", "organisation_id", nil, researchContracts.emitUpdated, ""},
+	{"organisations", "merged_into", nil, organisations.emitUpdated, ""},
 }
 
-// run moves the rows of m from loser to winner and returns how many moved.
-func (m move) run(ctx context.Context, tx pgx.Tx, winner, loser int64) (int64, error) {
+// run moves the rows of m from loser to winner and returns how many moved
+// and how many of the winner's rows took in a colliding loser row.
+func (m move) run(ctx context.Context, tx pgx.Tx, winner, loser int64) (moved, combined int64, err error) {
+	if m.combine != "" {
+		rows, err := tx.Query(ctx, m.combine, winner, loser)
+		if err != nil {
+			return 0, 0, fmt.Errorf("combine %s: %w", m.table, err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return 0, 0, fmt.Errorf("combine %s: %w", m.table, err)
+		}
+		for _, id := range ids {
+			if err := m.emit(ctx, tx, id); err != nil {
+				return 0, 0, fmt.Errorf("combine %s: %w", m.table, err)
+			}
+		}
+		combined = int64(len(ids))
+	}
 	q := fmt.Sprintf("UPDATE %s t SET %s = $1, version = version + 1, updated_at = now() WHERE t.%s = $2", m.table, m.col, m.col)
 	if len(m.unique) > 0 {
 		conds := make([]string, len(m.unique))
@@ -245,18 +303,18 @@ func (m move) run(ctx context.Context, tx pgx.Tx, winner, loser int64) (int64, e
 	q += " RETURNING t.id"
 	rows, err := tx.Query(ctx, q, winner, loser)
 	if err != nil {
-		return 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
+		return 0, 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
-		return 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
+		return 0, 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
 	}
 	for _, id := range ids {
 		if err := m.emit(ctx, tx, id); err != nil {
-			return 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
+			return 0, 0, fmt.Errorf("move %s.%s: %w", m.table, m.col, err)
 		}
 	}
-	return int64(len(ids)), nil
+	return int64(len(ids)), combined, nil
 }
 
 // Text columns of people a merge fills in the winner when empty there.
@@ -371,7 +429,7 @@ func (s *Store) MergeOrganisations(ctx context.Context, winnerID, loserID int64,
 			return fmt.Errorf("move sites: %w", err)
 		}
 		moved["organisation_sites"] = tag.RowsAffected()
-		divisions := move{"organisations", "parent_id", nil, organisations.emitUpdated}
+		divisions := move{"organisations", "parent_id", nil, organisations.emitUpdated, ""}
 		n, err := divisions.runExcept(ctx, tx, winnerID, loserID)
 		if err != nil {
 			return err
@@ -445,11 +503,14 @@ func lockPair[T any](ctx context.Context, tx pgx.Tx, t *table[T], sqlTable strin
 // loser, records the merge and writes the events.
 func finishMerge[T any](ctx context.Context, tx pgx.Tx, t *table[T], sqlTable, fillSQL string, moves []move, moved map[string]int64, winnerID, loserID int64, loser *T, opt MergeOptions) (*calore.Merge, error) {
 	for _, mv := range moves {
-		n, err := mv.run(ctx, tx, winnerID, loserID)
+		n, combined, err := mv.run(ctx, tx, winnerID, loserID)
 		if err != nil {
 			return nil, err
 		}
 		moved[mv.table+"."+mv.col] += n
+		if combined > 0 {
+			moved[mv.table+".combined"] += combined
+		}
 	}
 	if _, err := tx.Exec(ctx, fillSQL, winnerID, loserID); err != nil {
 		return nil, fmt.Errorf("fill the winner: %w", translate(err))

@@ -189,6 +189,10 @@ func TestMergePeople(t *testing.T) {
 		"colliding registration stays with the loser", r.PersonID, loser.ID); err != nil {
 		t.Error(err)
 	}
+	rw, _ := s.Registration(ctx, regWinner.ID)
+	if err := expect("the winner's registration took the attendance", rw.Status, "attended", "combined", m.Moved["registrations.combined"], 1); err != nil {
+		t.Error(err)
+	}
 	// an editor holding the donation from before the merge cannot undo the move
 	stale := *donation
 	stale.Amount = "120"
