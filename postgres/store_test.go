@@ -273,3 +273,48 @@ func TestUsersAndAudit(t *testing.T) {
 		t.Errorf("bad action: err = %v", err)
 	}
 }
+
+// TestParallelUpdates: eight editors save the version they all read at the
+// same time; exactly one wins, the others get conflicts.
+func TestParallelUpdates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	s := postgres.NewStore(pool)
+	d := &calore.Donation{PersonID: nil, OrganisationID: nil, Amount: "1", DonatedOn: day("2025-01-01")}
+	o := &calore.Organisation{Kind: calore.OrgFoundation, LegalName: "Fondazione"}
+	if err := s.CreateOrganisation(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	d.OrganisationID = &o.ID
+	if err := s.CreateDonation(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	const editors = 8
+	errs := make(chan error, editors)
+	for i := range editors {
+		go func() {
+			mine := *d
+			mine.Amount = strconv.Itoa(100 + i)
+			errs <- s.UpdateDonation(ctx, &mine)
+		}()
+	}
+	won, conflicts := 0, 0
+	for range editors {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case errors.Is(err, calore.ErrConflict):
+			conflicts++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	got, err := s.Donation(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if won != 1 || conflicts != editors-1 || got.Version != 2 {
+		t.Errorf("%d won, %d conflicts, version %d; want 1, %d, 2", won, conflicts, got.Version, editors-1)
+	}
+}
