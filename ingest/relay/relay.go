@@ -131,8 +131,12 @@ func (r *Relay) Close() error { return r.w.Close() }
 func (r *Relay) Run(ctx context.Context) error {
 	wake := make(chan struct{}, 1)
 	listenCtx, stopListen := context.WithCancel(ctx)
-	defer stopListen()
-	go r.listen(listenCtx, wake)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		r.listen(listenCtx, wake)
+	}()
+	defer func() { stopListen(); <-listening }()
 
 	poll := time.NewTicker(r.cfg.PollInterval)
 	defer poll.Stop()
