@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -28,6 +29,10 @@ type ProducerConfig struct {
 	SyncInterval time.Duration // spool fsync interval (200 ms)
 	RetryMin     time.Duration // first wait before retrying Kafka after a failure (250 ms)
 	RetryMax     time.Duration // longest wait between retries (10 s)
+
+	// Dial, if set, opens every connection to Kafka (kafka.Transport.Dial);
+	// tests use it to cut Kafka off without stopping the shared broker.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (c *ProducerConfig) defaults() {
@@ -107,7 +112,7 @@ func NewProducer(cfg ProducerConfig, logger *slog.Logger, metrics *Metrics) (*Pr
 
 // newWriter makes a Kafka writer with its own connection pool.
 func newWriter(cfg ProducerConfig) (*kafka.Writer, *kafka.Transport) {
-	transport := &kafka.Transport{DialTimeout: 3 * time.Second, MetadataTTL: 30 * time.Second}
+	transport := &kafka.Transport{DialTimeout: 3 * time.Second, MetadataTTL: 30 * time.Second, Dial: cfg.Dial}
 	return &kafka.Writer{
 		Addr:     kafka.TCP(cfg.Brokers...),
 		Topic:    cfg.Topic,
