@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/calore-crm/calore/config"
-	"github.com/calore-crm/calore/ingest/importer"
 	"github.com/calore-crm/calore/models"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/scoring"
@@ -49,19 +48,11 @@ func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	}
 	defer ch.Close()
 
-	bar := importer.NewProgress(stderr, isTerminal(stderr), 5*time.Second)
-	phase := ""
-	env := &scoring.Env{Warehouse: ch, Store: pool, Logger: logger, Heat: heat, Progress: func(step string, done, total int) {
-		if step != phase {
-			phase = step
-			bar.Phase("score: "+step, int64(total))
-		}
-		bar.Set(int64(done))
-	}}
+	progress, done := stepProgress(stderr, "score: ")
+	env := &scoring.Env{Warehouse: ch, Store: pool, Logger: logger, Heat: heat, Progress: progress}
 	for _, j := range jobs {
 		sum, err := j.Run(ctx, env, asOf)
-		bar.Done()
-		phase = ""
+		done()
 		if err != nil {
 			return fmt.Errorf("score %s: %w", j.Name(), err)
 		}

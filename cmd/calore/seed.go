@@ -40,16 +40,9 @@ func cmdSeed(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	}
 	defer ch.Close()
 
-	bar := importer.NewProgress(stderr, isTerminal(stderr), 5*time.Second)
-	phase := ""
-	rep, err := load.Run(ctx, pool, ch, s, *seed, func(step string, done, total int) {
-		if step != phase {
-			phase = step
-			bar.Phase("seed: "+step, int64(total))
-		}
-		bar.Set(int64(done))
-	})
-	bar.Done()
+	progress, done := stepProgress(stderr, "seed: ")
+	rep, err := load.Run(ctx, pool, ch, s, *seed, progress)
+	done()
 	if err != nil {
 		return fmt.Errorf("seed %s/%d: %w", s.Name, *seed, err)
 	}
@@ -67,4 +60,19 @@ func cmdSeed(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	fmt.Fprintf(stdout, "  giving model: Bayes ROC AUC %.3f for %d (%d donors of %d alumni): the best any donation model can reach\n",
 		rep.Bayes.ROCAUC, rep.BayesYear, rep.Bayes.Positives, rep.Bayes.N)
 	return nil
+}
+
+// stepProgress adapts a (step, done, total) progress callback to a bar on a
+// terminal or plain lines otherwise; a new step starts a new bar. Call done
+// when the work ends.
+func stepProgress(w io.Writer, prefix string) (progress func(step string, done, total int), done func()) {
+	bar := importer.NewProgress(w, isTerminal(w), 5*time.Second)
+	phase := ""
+	return func(step string, n, total int) {
+		if step != phase {
+			phase = step
+			bar.Phase(prefix+step, int64(total))
+		}
+		bar.Set(int64(n))
+	}, func() { bar.Done(); phase = "" }
 }
