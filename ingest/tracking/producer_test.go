@@ -299,6 +299,16 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	if got := topicCount(t, brokers, topic); got != n {
 		t.Fatalf("topic holds %d messages, want exactly %d", got, n)
 	}
+	ids := readIDs(t, brokers, topic, n)
+	sameIDs(t, ids, want)
+	if testutil.ToFloat64(m.Replayed) != n {
+		t.Errorf("replayed %v, want %d", testutil.ToFloat64(m.Replayed), n)
+	}
+}
+
+// readIDs reads until it has seen n distinct event ids on topic.
+func readIDs(t *testing.T, brokers []string, topic string, n int) map[string]bool {
+	t.Helper()
 	ids := map[string]bool{}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -315,8 +325,27 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 		}
 		ids[ev.ID] = true
 	}
-	sameIDs(t, ids, want)
-	if testutil.ToFloat64(m.Replayed) != n {
-		t.Errorf("replayed %v, want %d", testutil.ToFloat64(m.Replayed), n)
+	return ids
+}
+
+// TestQueueOverflowSpillsToSpool: with Kafka up but a queue of one, most
+// hits take the queue-full path into the spool; all are delivered, exactly.
+func TestQueueOverflowSpillsToSpool(t *testing.T) {
+	t.Parallel()
+	brokers, prefix := kafkatest.Topics(t, 2, ingest.TopicTracking)
+	topic := prefix + ingest.TopicTracking
+	p, m := newTestProducer(t, ProducerConfig{Brokers: brokers, Topic: topic, SpoolDir: t.TempDir(), QueueSize: 1})
+	const n = 3000
+	want := publishAll(t, p, 0, n, 100)
+	waitFor(t, "all produced", 60*time.Second, func() bool { return testutil.ToFloat64(m.Produced) >= n })
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
 	}
+	if testutil.ToFloat64(m.Spooled) == 0 {
+		t.Error("nothing took the queue-full path")
+	}
+	if got := topicCount(t, brokers, topic); got != n {
+		t.Fatalf("topic holds %d messages, want exactly %d", got, n)
+	}
+	sameIDs(t, readIDs(t, brokers, topic, n), want)
 }
