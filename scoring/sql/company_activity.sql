@@ -19,19 +19,9 @@ FROM
     UNION ALL
 
     SELECT organisation_id, toUInt64(0) AS interactions, count() AS placements
-    FROM
-    (
-        SELECT aggregate_id, argMax(visitParamExtractInt(payload, 'organisation_id'), version) AS organisation_id,
-               argMax(visitParamExtractString(payload, 'kind'), version) AS kind,
-               argMax(visitParamExtractString(payload, 'start_date'), version) AS start,
-               argMax(type, version) AS last_type
-        FROM change_log
-        WHERE aggregate = 'collaboration'
-        GROUP BY aggregate_id
-    )
-    WHERE kind = 'internship_host' AND organisation_id > 0 AND last_type != 'collaboration.deleted' AND start != ''
-      AND toDate(substring(start, 1, 10)) >= toDate(addYears(toDateTime(@as_of), -1))
-      AND toDate(substring(start, 1, 10)) < toDate(toDateTime(@as_of))
+    FROM collaborations_current
+    WHERE kind = 'internship_host' AND organisation_id > 0 AND toUInt16(start_date) > 0
+      AND start_date >= toDate(addYears(toDateTime(@as_of), -1)) AND start_date < toDate(toDateTime(@as_of))
     GROUP BY organisation_id
 )
 GROUP BY organisation_id

@@ -53,18 +53,8 @@ FROM
 
     UNION ALL
 
-    SELECT person_id, 'mentoring' AS signal, toDateTime(toDate(substring(start, 1, 10))) AS at
-    FROM
-    (
-        SELECT aggregate_id, argMax(visitParamExtractInt(payload, 'person_id'), version) AS person_id,
-               argMax(visitParamExtractString(payload, 'kind'), version) AS kind,
-               argMax(visitParamExtractString(payload, 'start_date'), version) AS start,
-               argMax(type, version) AS last_type
-        FROM change_log
-        WHERE aggregate = 'collaboration'
-        GROUP BY aggregate_id
-    )
-    WHERE kind = 'mentoring' AND person_id > 0 AND start != '' AND last_type != 'collaboration.deleted'
-      AND at < toDateTime(@as_of)
+    SELECT person_id, 'mentoring' AS signal, toDateTime(start_date) AS at
+    FROM collaborations_current
+    WHERE kind = 'mentoring' AND person_id > 0 AND toUInt16(start_date) > 0 AND at < toDateTime(@as_of)
 )
 GROUP BY person_id, signal
