@@ -31,23 +31,25 @@ func Funnel(ctx context.Context, conn driver.Conn, name string, f Filter, segmen
 		return out, err
 	}
 	env := &scoring.Env{Warehouse: conn}
-	all, err := scoring.RunFunnel(ctx, env, def, "all", f.From, f.To)
+	kinds := []string{"all"}
+	if segmentKind != "" && segmentKind != "all" {
+		kinds = append(kinds, segmentKind)
+	}
+	segs, err := scoring.RunFunnel(ctx, env, def, kinds, f.From, f.To)
 	if err != nil {
 		return out, err
 	}
-	if len(all) == 1 {
-		out.Steps = all[0].Steps
-	} else {
+	for _, s := range segs {
+		if s.Kind == "all" {
+			out.Steps = s.Steps
+		} else {
+			out.By = append(out.By, s)
+		}
+	}
+	if out.Steps == nil {
 		for i, s := range def.Steps {
 			out.Steps = append(out.Steps, scoring.FunnelStep{Step: i + 1, Name: s})
 		}
-	}
-	if segmentKind != "" && segmentKind != "all" {
-		by, err := scoring.RunFunnel(ctx, env, def, segmentKind, f.From, f.To)
-		if err != nil {
-			return out, err
-		}
-		out.By = by
 	}
 	return out, nil
 }

@@ -1,0 +1,494 @@
+package dashboards
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/go-echarts/go-echarts/v2/render"
+
+	"github.com/calore-crm/calore/kpi"
+)
+
+// chartMaker renders go-echarts charts as snippets for one page: every chart
+// gets a page-unique id, fills its card's width, and takes ECharts from the
+// binary (assetsHost is this handler's /assets/ path), never from a CDN.
+type chartMaker struct {
+	assetsHost string
+	prefix     string
+	n          int
+	js         []string // script URLs the charts need, in order, without repeats
+}
+
+type snippetter interface {
+	RenderSnippet() render.ChartSnippet
+	GetAssets() opts.Assets
+}
+
+func (c *chartMaker) init(height string) charts.GlobalOpts {
+	c.n++
+	return charts.WithInitializationOpts(opts.Initialization{
+		Width: "100%", Height: height, AssetsHost: c.assetsHost,
+		ChartID: fmt.Sprintf("%s%d", c.prefix, c.n),
+	})
+}
+
+func (c *chartMaker) html(ch snippetter) template.HTML {
+	s := ch.RenderSnippet() // runs the chart's Validate, which prefixes its assets with AssetsHost
+	for _, js := range ch.GetAssets().JSAssets.Values {
+		found := false
+		for _, have := range c.js {
+			found = found || have == js
+		}
+		if !found {
+			c.js = append(c.js, js)
+		}
+	}
+	// go-echarts' element and script, as go-echarts escapes them.
+	return template.HTML(s.Element + s.Script) // #nosec G203 -- produced by go-echarts from our data, JSON-encoded
+}
+
+var (
+	legendTop = charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0", Type: "scroll"})
+	tooltip   = charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"})
+	gridOpts  = charts.WithGridOpts(opts.Grid{Left: "2%", Right: "4%", Top: "40", Bottom: "2%", ContainLabel: opts.Bool(true)})
+	palette   = []string{"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"}
+	heatColor = []string{"", "#5470c6", "#73c0de", "#fac858", "#ee6666"}
+)
+
+func empty(note string) view { return view{Notes: []string{note}} }
+
+func drawFunnel(v any, c *chartMaker) view {
+	f := v.(kpi.FunnelResult)
+	if len(f.Steps) == 0 || f.Steps[0].Entered == 0 {
+		return empty(fmt.Sprintf("Nobody entered this funnel between %s and %s.", f.From, f.To))
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(c.init("300px"), gridOpts, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}))
+	var names []string
+	var data []opts.BarData
+	t := &table{Head: []string{"step", "entered", "conversion", "median time from previous"}}
+	for i, s := range f.Steps {
+		names = append(names, s.Name)
+		data = append(data, opts.BarData{Value: s.Entered, ItemStyle: &opts.ItemStyle{Color: palette[i%len(palette)]}})
+		conv, med := "", ""
+		if s.Step > 1 {
+			conv = pct(s.Conversion)
+			if s.Entered > 0 {
+				med = hours(s.MedianHours)
+			}
+		}
+		t.Rows = append(t.Rows, []string{s.Name, num(float64(s.Entered)), conv, med})
+	}
+	b.SetXAxis(names).AddSeries("entered", data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}))
+	b.XYReversal()
+	return view{Charts: []template.HTML{c.html(b)}, Table: t, Notes: []string{fmt.Sprintf("First step between %s and %s (to excluded).", f.From, f.To)}}
+}
+
+func drawCampaigns(v any, c *chartMaker) view {
+	ms := v.([]kpi.CampaignMonth)
+	if len(ms) == 0 {
+		return empty("No campaign sends in this period.")
+	}
+	l := charts.NewLine()
+	l.SetGlobalOptions(c.init("320px"), legendTop, tooltip, gridOpts)
+	var x []string
+	var sends, human, raw, clicks []opts.LineData
+	var ts, th, tr, tc int64
+	for _, m := range ms {
+		x = append(x, m.Month)
+		sends = append(sends, opts.LineData{Value: m.Sends})
+		human = append(human, opts.LineData{Value: m.HumanOpens})
+		raw = append(raw, opts.LineData{Value: m.RawOpens})
+		clicks = append(clicks, opts.LineData{Value: m.HumanClicks})
+		ts, th, tr, tc = ts+m.Sends, th+m.HumanOpens, tr+m.RawOpens, tc+m.HumanClicks
+	}
+	l.SetXAxis(x).
+		AddSeries("sends", sends).
+		AddSeries("opened (human)", human).
+		AddSeries("opened (raw)", raw, charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"})).
+		AddSeries("clicked (human)", clicks)
+	note := fmt.Sprintf("In the period: %s sends; opened by a person %s (%s), raw %s (%s); clicked %s (%s).",
+		num(float64(ts)), num(float64(th)), pct(ratio(th, ts)), num(float64(tr)), pct(ratio(tr, ts)), num(float64(tc)), pct(ratio(tc, ts)))
+	return view{Charts: []template.HTML{c.html(l)}, Notes: []string{note}}
+}
+
+func drawEvents(v any, c *chartMaker) view {
+	ms := v.([]kpi.EventMonth)
+	if len(ms) == 0 {
+		return empty("No events with registrations in this period.")
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(c.init("300px"), legendTop, tooltip, gridOpts)
+	var x []string
+	var reg, att []opts.BarData
+	var tr, ta, te int64
+	for _, m := range ms {
+		x = append(x, m.Month)
+		reg = append(reg, opts.BarData{Value: m.Registered})
+		att = append(att, opts.BarData{Value: m.Attended})
+		tr, ta, te = tr+m.Registered, ta+m.Attended, te+m.Events
+	}
+	b.SetXAxis(x).AddSeries("registered", reg).AddSeries("attended", att)
+	return view{Charts: []template.HTML{c.html(b)}, Notes: []string{fmt.Sprintf("%d events: %s registered, %s attended (%s).", te, num(float64(tr)), num(float64(ta)), pct(ratio(ta, tr)))}}
+}
+
+func drawHeatDistribution(v any, c *chartMaker) view {
+	h := v.(kpi.HeatResult)
+	if h.Latest == nil {
+		return empty(scoreNote("Heat", h.Scores))
+	}
+	p := charts.NewPie()
+	p.SetGlobalOptions(c.init("300px"), legendTop, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}))
+	var data []opts.PieData
+	var total int64
+	for lvl := 1; lvl <= 4; lvl++ {
+		n := h.Latest.Levels[lvl]
+		total += n
+		data = append(data, opts.PieData{Name: fmt.Sprintf("%d %s", lvl, kpi.HeatLabels[lvl]), Value: n, ItemStyle: &opts.ItemStyle{Color: heatColor[lvl]}})
+	}
+	p.AddSeries("people", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"35%", "65%"}, Center: []string{"50%", "58%"}}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "{b}: {c}"}))
+	t := &table{Head: []string{"level", "people", "share"}}
+	for lvl := 1; lvl <= 4; lvl++ {
+		n := h.Latest.Levels[lvl]
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d %s", lvl, kpi.HeatLabels[lvl]), num(float64(n)), pct(ratio(n, total))})
+	}
+	return view{Charts: []template.HTML{c.html(p)}, Table: t, Notes: []string{scoreNote("Heat", h.Scores)}}
+}
+
+func drawHeatTrend(v any, c *chartMaker) view {
+	h := v.(kpi.HeatResult)
+	if len(h.Trend) == 0 {
+		return empty(scoreNote("Heat", h.Scores))
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(c.init("300px"), legendTop, tooltip, gridOpts)
+	var x []string
+	for _, s := range h.Trend {
+		x = append(x, s.AsOf)
+	}
+	b.SetXAxis(x)
+	for lvl := 4; lvl >= 1; lvl-- {
+		var d []opts.BarData
+		for _, s := range h.Trend {
+			var total int64
+			for _, n := range s.Levels {
+				total += n
+			}
+			d = append(d, opts.BarData{Value: math.Round(1000*ratio(s.Levels[lvl], total)) / 10})
+		}
+		b.AddSeries(fmt.Sprintf("%d %s (%%)", lvl, kpi.HeatLabels[lvl]), d,
+			charts.WithBarChartOpts(opts.BarChart{Stack: "heat"}), charts.WithItemStyleOpts(opts.ItemStyle{Color: heatColor[lvl]}))
+	}
+	notes := []string{"Share of people per level on each scoring day.", scoreNote("Newest heat", h.Scores)}
+	if len(h.Trend) == 1 {
+		notes = append(notes, "Only one scoring day in this period: run `calore score heat` regularly (or widen the period) for a trend.")
+	}
+	return view{Charts: []template.HTML{c.html(b)}, Notes: notes}
+}
+
+func drawFundraising(v any, c *chartMaker) view {
+	f := v.(kpi.FundraisingResult)
+	l := charts.NewLine()
+	l.SetGlobalOptions(c.init("320px"), legendTop, tooltip, gridOpts)
+	var x []string
+	var cum, thr, tgt, exc []opts.LineData
+	months := map[string]kpi.MonthAmount{}
+	for _, m := range f.Months {
+		months[m.Month] = m
+	}
+	last := 0.0
+	end := f.Through[:7]
+	for m := 1; m <= 12; m++ {
+		key := fmt.Sprintf("%d-%02d", f.Year, m)
+		if key > end {
+			break
+		}
+		if a, ok := months[key]; ok {
+			last = a.Cumulative
+		}
+		x = append(x, key)
+		cum = append(cum, opts.LineData{Value: last})
+		thr = append(thr, opts.LineData{Value: f.Targets.Threshold})
+		tgt = append(tgt, opts.LineData{Value: f.Targets.Target})
+		exc = append(exc, opts.LineData{Value: f.Targets.Excellence})
+	}
+	dashed := charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"})
+	l.SetXAxis(x).
+		AddSeries("raised (cumulative)", cum, charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.2)})).
+		AddSeries("threshold", thr, dashed, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#fac858"})).
+		AddSeries("target", tgt, dashed, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#91cc75"})).
+		AddSeries("excellence", exc, dashed, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3ba272"}))
+	note := fmt.Sprintf("%d through %s: %s EUR from %d gifts, %s of the target (%s): %s.", f.Year, f.Through, num(f.Total), f.Gifts,
+		pct(f.Total/f.Targets.Target), num(f.Targets.Target), f.Level)
+	return view{Charts: []template.HTML{c.html(l)}, Notes: []string{note,
+		fmt.Sprintf("Levels: threshold %s, target %s, excellence %s EUR.", num(f.Targets.Threshold), num(f.Targets.Target), num(f.Targets.Excellence))}}
+}
+
+func drawCompanies(v any, c *chartMaker) view {
+	r := v.(kpi.CompaniesResult)
+	b := charts.NewBar()
+	b.SetGlobalOptions(c.init("280px"), gridOpts, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}))
+	names := []string{"companies", "active partnership", "contacted in period", "contracts active", "contracts expired"}
+	vals := []int64{r.Companies, r.ActivePartners, r.Contacted, r.Contracts["active"], r.Contracts["expired"]}
+	var d []opts.BarData
+	for i, n := range vals {
+		d = append(d, opts.BarData{Value: n, ItemStyle: &opts.ItemStyle{Color: palette[i]}})
+	}
+	b.SetXAxis(names).AddSeries("count", d, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}))
+	b.XYReversal()
+	var other []string
+	for _, k := range sortedKeys(r.Contracts) {
+		if k != "active" && k != "expired" {
+			other = append(other, fmt.Sprintf("%s %d", k, r.Contracts[k]))
+		}
+	}
+	notes := []string{fmt.Sprintf("As of %s.", r.AsOf)}
+	if len(other) > 0 {
+		notes = append(notes, "Other research contracts: "+strings.Join(other, ", ")+".")
+	}
+	return view{Charts: []template.HTML{c.html(b)}, Notes: notes}
+}
+
+func drawCounts(title string, cs []kpi.Count, c *chartMaker) view {
+	if len(cs) == 0 {
+		return empty("Nobody matches.")
+	}
+	const top = 12
+	var total int64
+	for _, x := range cs {
+		total += x.Count
+	}
+	if len(cs) > top {
+		cs = cs[:top]
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(c.init(fmt.Sprintf("%dpx", 60+26*len(cs))), gridOpts, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}))
+	var names []string
+	var d []opts.BarData
+	for _, x := range cs {
+		n := x.Name
+		if n == "" {
+			n = "?"
+		}
+		names = append(names, n)
+		d = append(d, opts.BarData{Value: x.Count})
+	}
+	b.SetXAxis(names).AddSeries(title, d, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}))
+	b.XYReversal()
+	return view{Charts: []template.HTML{c.html(b)}, Notes: []string{fmt.Sprintf("%s people in all.", num(float64(total)))}}
+}
+
+func drawCountries(v any, c *chartMaker) view {
+	return drawCounts("people", v.(kpi.GeographyResult).Countries, c)
+}
+
+func drawRegions(v any, c *chartMaker) view {
+	return drawCounts("people", v.(kpi.GeographyResult).Regions, c)
+}
+
+func drawProspects(v any, c *chartMaker) view {
+	r := v.(kpi.ProspectsResult)
+	notes := []string{scoreNote("Donation scores", r.Scores), scoreNote("Heat", r.Heat)}
+	if r.Scores.AsOf == "" {
+		return view{Notes: notes}
+	}
+	t := &table{Head: []string{"#", "alumnus", "cohort", "course", "country", "probability", "tier", "expected", "heat", "reasons", "last gift", "suggested ask"}}
+	for i, p := range r.Prospects {
+		var reasons []string
+		for _, x := range p.Reasons {
+			reasons = append(reasons, x.Text)
+		}
+		gift := ""
+		if p.LastGiftAt != "" {
+			gift = fmt.Sprintf("%s € on %s", num(p.LastGiftAmount), p.LastGiftAt)
+		}
+		cohort := ""
+		if p.GraduationYear > 0 {
+			cohort = strconv.FormatInt(p.GraduationYear, 10)
+		}
+		heat := ""
+		if p.Heat > 0 {
+			heat = fmt.Sprintf("%d %s", p.Heat, kpi.HeatLabels[p.Heat])
+		}
+		t.Rows = append(t.Rows, []string{strconv.Itoa(i + 1), fmt.Sprintf("%s (#%d)", p.Name, p.PersonID), cohort, p.Course, p.Country,
+			pct(p.Probability), p.Tier, num(p.ExpectedAmount) + " €", heat, strings.Join(reasons, "; "), gift, num(p.SuggestedAsk) + " €"})
+	}
+	if len(r.Prospects) == 0 {
+		notes = append(notes, "No alumnus matches these filters.")
+	}
+	return view{Table: t, Notes: notes}
+}
+
+func drawClusters(v any, c *chartMaker) view {
+	r := v.(kpi.ClustersResult)
+	if len(r.Points) == 0 {
+		return empty(scoreNote("Clusters", r.Scores))
+	}
+	labels := map[int]string{}
+	for _, p := range r.Profiles {
+		labels[p.Cluster] = p.Label
+	}
+	byCluster := map[int][]opts.ScatterData{}
+	for _, p := range r.Points {
+		byCluster[p.Cluster] = append(byCluster[p.Cluster], opts.ScatterData{Name: p.Name, Value: []any{round3(p.X), round3(p.Y)}, SymbolSize: 9})
+	}
+	s := charts.NewScatter()
+	s.SetGlobalOptions(c.init("360px"), legendTop, gridOpts, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithXAxisOpts(opts.XAxis{Name: "PC1", Type: "value", Scale: opts.Bool(true)}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "PC2", Type: "value", Scale: opts.Bool(true)}))
+	var ks []int
+	for k := range byCluster {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	for _, k := range ks {
+		s.AddSeries(fmt.Sprintf("%d: %s", k, labels[k]), byCluster[k], charts.WithItemStyleOpts(opts.ItemStyle{Color: palette[k%len(palette)]}))
+	}
+	return view{Charts: []template.HTML{c.html(s)}, Notes: []string{scoreNote("Clusters", r.Scores), fmt.Sprintf("%d organisations.", len(r.Points))}}
+}
+
+func drawClusterProfiles(v any, c *chartMaker) view {
+	r := v.(kpi.ClustersResult)
+	if len(r.Profiles) == 0 {
+		return empty(scoreNote("Clusters", r.Scores))
+	}
+	t := &table{Head: []string{"cluster", "organisations", "size class", "log₁₀ revenue", "interactions (12 mo)", "placements (12 mo)", "log₁₀ contracts (3 y)", "partnership level"}}
+	for _, p := range r.Profiles {
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d: %s", p.Cluster, p.Label), num(float64(p.Organisations)), dec(p.Size), dec(p.LogRevenue),
+			dec(p.Interactions), dec(p.Placements), dec(p.LogContractValue), dec(p.PartnershipLevel)})
+	}
+	return view{Table: t, Notes: []string{scoreNote("Clusters", r.Scores), "Means of the raw features; partnership level: 0 none, 1 prospect or lapsed, 2 negotiation, 3 active."}}
+}
+
+func drawCohorts(v any, c *chartMaker) view {
+	r := v.(kpi.CohortHeatResult)
+	if len(r.Rows) == 0 {
+		return empty(scoreNote("Heat", r.Scores))
+	}
+	var days []string
+	decades := map[int]map[string]kpi.CohortHeat{}
+	for _, x := range r.Rows {
+		if len(days) == 0 || days[len(days)-1] != x.AsOf {
+			days = append(days, x.AsOf)
+		}
+		if decades[x.Decade] == nil {
+			decades[x.Decade] = map[string]kpi.CohortHeat{}
+		}
+		decades[x.Decade][x.AsOf] = x
+	}
+	var ds []int
+	for d := range decades {
+		ds = append(ds, d)
+	}
+	sort.Ints(ds)
+	var ch snippetter
+	if len(days) == 1 {
+		// One scoring day: a bar per decade reads better than one-point lines.
+		b := charts.NewBar()
+		b.SetGlobalOptions(c.init("300px"), legendTop, tooltip, gridOpts, charts.WithYAxisOpts(opts.YAxis{Name: "mean heat level", Min: 1}))
+		var x []string
+		var mean, warm []opts.BarData
+		for _, d := range ds {
+			row := decades[d][days[0]]
+			x = append(x, fmt.Sprintf("%ds", d))
+			mean = append(mean, opts.BarData{Value: round3(row.MeanLevel)})
+			warm = append(warm, opts.BarData{Value: row.Warm})
+		}
+		b.SetXAxis(x).AddSeries("mean heat level", mean)
+		ch = b
+	} else {
+		l := charts.NewLine()
+		l.SetGlobalOptions(c.init("320px"), legendTop, tooltip, gridOpts, charts.WithYAxisOpts(opts.YAxis{Name: "mean heat level", Min: 1}))
+		l.SetXAxis(days)
+		for _, d := range ds {
+			var data []opts.LineData
+			for _, day := range days {
+				row, ok := decades[d][day]
+				if !ok {
+					data = append(data, opts.LineData{Value: "-"})
+					continue
+				}
+				data = append(data, opts.LineData{Value: round3(row.MeanLevel)})
+			}
+			l.AddSeries(fmt.Sprintf("%ds", d), data)
+		}
+		ch = l
+	}
+	t := &table{Head: []string{"cohort", "alumni", "mean level", "warm or hot"}}
+	lastDay := days[len(days)-1]
+	for _, d := range ds {
+		if row, ok := decades[d][lastDay]; ok {
+			t.Rows = append(t.Rows, []string{fmt.Sprintf("%ds", d), num(float64(row.People)), dec(row.MeanLevel), fmt.Sprintf("%d (%s)", row.Warm, pct(ratio(row.Warm, row.People)))})
+		}
+	}
+	notes := []string{scoreNote("Heat", r.Scores), "Table: the newest scoring day of the period."}
+	if len(days) == 1 {
+		notes = append(notes, "Only one scoring day in this period: run `calore score heat` regularly (or widen the period) for the trend over time.")
+	}
+	return view{Charts: []template.HTML{c.html(ch)}, Table: t, Notes: notes}
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
+func dec(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+func hours(h float64) string {
+	if h >= 48 {
+		return strconv.FormatFloat(h/24, 'f', 0, 64) + " days"
+	}
+	return strconv.FormatFloat(h, 'f', 0, 64) + " h"
+}
+
+// num writes a number with thousands separators and at most two decimals.
+func num(f float64) string {
+	neg := f < 0
+	if neg {
+		f = -f
+	}
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	s = strings.TrimSuffix(s, ".00")
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func sortedKeys(m map[string]int64) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
