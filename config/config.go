@@ -67,6 +67,9 @@ type ClickHouse struct {
 	User     string   // CALORE_CLICKHOUSE_USER
 	Password string   // CALORE_CLICKHOUSE_PASSWORD
 	Database string   // CALORE_CLICKHOUSE_DATABASE
+	// BIDatabase holds the Power BI reporting objects (CALORE_CLICKHOUSE_BI_DATABASE,
+	// default "bi"), created by `calore migrate` from warehouse/bi.
+	BIDatabase string
 }
 
 // Defaults match scripts/stack.
@@ -106,10 +109,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		KafkaReplication: atoi("CALORE_KAFKA_REPLICATION", "1"),
 		KafkaTopicPrefix: get("CALORE_KAFKA_TOPIC_PREFIX", "calore."),
 		ClickHouse: ClickHouse{
-			Addr:     splitList(get("CALORE_CLICKHOUSE_ADDR", DefaultClickHouse)),
-			User:     get("CALORE_CLICKHOUSE_USER", "calore"),
-			Password: get("CALORE_CLICKHOUSE_PASSWORD", "calore"),
-			Database: get("CALORE_CLICKHOUSE_DATABASE", "calore"),
+			Addr:       splitList(get("CALORE_CLICKHOUSE_ADDR", DefaultClickHouse)),
+			User:       get("CALORE_CLICKHOUSE_USER", "calore"),
+			Password:   get("CALORE_CLICKHOUSE_PASSWORD", "calore"),
+			Database:   get("CALORE_CLICKHOUSE_DATABASE", "calore"),
+			BIDatabase: get("CALORE_CLICKHOUSE_BI_DATABASE", "bi"),
 		},
 		HTTPAddr: get("CALORE_HTTP_ADDR", DefaultHTTPAddr),
 	}
@@ -139,12 +143,20 @@ func (c Config) Validate() error {
 	if c.ClickHouse.Database == "" || strings.ContainsAny(c.ClickHouse.Database, "`'\" .;") {
 		errs = append(errs, fmt.Errorf("CALORE_CLICKHOUSE_DATABASE: %q is not a plain database name", c.ClickHouse.Database))
 	}
+	if !plainName.MatchString(c.ClickHouse.BIDatabase) {
+		errs = append(errs, fmt.Errorf("CALORE_CLICKHOUSE_BI_DATABASE: %q is not a plain database name (letters, digits, '_')", c.ClickHouse.BIDatabase))
+	} else if c.ClickHouse.BIDatabase == c.ClickHouse.Database {
+		errs = append(errs, fmt.Errorf("CALORE_CLICKHOUSE_BI_DATABASE: %q must differ from CALORE_CLICKHOUSE_DATABASE", c.ClickHouse.BIDatabase))
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("CALORE_HTTP_ADDR: %w", err))
 	}
 	errs = append(errs, c.Tracking.Validate())
 	return errors.Join(errs...)
 }
+
+// plainName is a database name that can be written into a statement as is.
+var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
 

@@ -42,6 +42,7 @@ commands:
   serve     HTTP: tracking endpoints, API, dashboards, /metrics
   score     run the scoring jobs ([--as-of YYYY-MM-DD] [heat|donation|clusters|funnels|turnout …])
   seed      load the synthetic university (--scale demo|full --seed N) into an empty store
+  bi        Power BI: the bi database's status, a .pbids connection file (docs/powerbi.md)
   help      this text
 
 Configuration comes from CALORE_* environment variables (see README.md);
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdSeed(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(ctx, cfg, logger, args[1:], stdout)
+	case "bi":
+		return cmdBI(ctx, cfg, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

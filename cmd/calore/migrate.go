@@ -37,6 +37,14 @@ func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger, std
 		return err
 	}
 	fmt.Fprintln(stdout, cres)
+	switch bres, err := warehouse.MigrateBI(ctx, cfg.ClickHouse, logger); {
+	case errors.Is(err, warehouse.ErrBIElsewhere):
+		fmt.Fprintf(stdout, "clickhouse bi: skipped (%v; set CALORE_CLICKHOUSE_BI_DATABASE)\n", err)
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintln(stdout, bres)
+	}
 
 	kres, err := ingest.EnsureTopics(ctx, cfg.KafkaBrokers,
 		ingest.TopicSpec{Prefix: cfg.KafkaTopicPrefix, Partitions: cfg.KafkaPartitions, Replication: cfg.KafkaReplication},

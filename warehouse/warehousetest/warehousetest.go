@@ -66,3 +66,47 @@ func New(t testing.TB) driver.Conn {
 	}
 	return conn
 }
+
+// WithBI gives the warehouse database of c a bi database of its own (its name
+// with "_bi" appended), migrated with the bi set over it and dropped when the
+// test ends (before the warehouse database). It returns c with BIDatabase
+// set. The stack's `powerbi` user can open only the database named `bi`, so
+// a test reads its own bi database as the writer.
+func WithBI(t testing.TB, c config.ClickHouse) config.ClickHouse {
+	t.Helper()
+	ctx := context.Background()
+	c.BIDatabase = c.Database + "_bi"
+	t.Cleanup(func() {
+		admin, err := warehouse.Open(context.Background(), c)
+		if err != nil {
+			t.Errorf("warehousetest: %v", err)
+			return
+		}
+		defer admin.Close()
+		if err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+c.BIDatabase); err != nil {
+			t.Errorf("warehousetest: drop database %s: %v", c.BIDatabase, err)
+		}
+	})
+	if _, err := warehouse.MigrateBI(ctx, c, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("warehousetest: %v", err)
+	}
+	return c
+}
+
+// NewBI creates a migrated warehouse database and its migrated bi database,
+// and returns a writer connection to the warehouse and the configuration
+// (Database, BIDatabase) that reaches both.
+func NewBI(t testing.TB) (driver.Conn, config.ClickHouse) {
+	t.Helper()
+	c := NewEmpty(t)
+	ctx := context.Background()
+	conn, err := warehouse.Open(ctx, c)
+	if err != nil {
+		t.Fatalf("warehousetest: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := warehouse.Migrate(ctx, conn, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("warehousetest: %v", err)
+	}
+	return conn, WithBI(t, c)
+}

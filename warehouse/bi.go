@@ -1,0 +1,195 @@
+package warehouse
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/calore-crm/calore/config"
+	"github.com/calore-crm/calore/internal/schema"
+)
+
+// The bi database: Power BI's and the notebooks' reporting objects
+// (docs/powerbi.md). The `powerbi` user may open only that database
+// (allow_databases), and ClickHouse 18.16 checks that right for every table a
+// query touches, views included: a view in bi reading the warehouse's tables
+// is refused to it (tried on 18.16.1, docs/powerbi.md). So bi holds its own
+// copies: each src_* table is fed by a materialized view (src_*_feed) on the
+// warehouse table it mirrors, so every insert into the warehouse reaches bi in
+// the same insert, and is back-filled once when created. The reporting views
+// read only those copies and dedup them (argMax over version, uniqExact of ids)
+// exactly as the warehouse's own queries do, so copies made twice (a feed and
+// its back-fill overlapping) never count twice.
+//
+// The files under bi/ form a second migration set, recorded in the bi
+// database's own schema_migrations. They are templated with exactly two names,
+// {{warehouse}} and {{bi}}, both checked to be plain identifiers.
+
+//go:embed bi/*.sql
+var biFiles embed.FS
+
+var plainIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// BIObjects lists the reporting views of the bi database, in the order of
+// docs/powerbi.md. Tests check each against fixtures and the powerbi user.
+var BIObjects = []string{
+	"people", "organisations", "donations", "registrations", "events", "campaign_performance",
+	"scores", "company_clusters", "funnels", "model_evaluations", "model_calibration",
+	"model_features", "event_forecasts",
+}
+
+func loadBIMigrations(warehouseDB, biDB string) ([]migration, error) {
+	for _, n := range []string{warehouseDB, biDB} {
+		if !plainIdent.MatchString(n) {
+			return nil, fmt.Errorf("bi migrations: %q is not a plain database name", n)
+		}
+	}
+	if warehouseDB == biDB {
+		return nil, fmt.Errorf("bi migrations: the bi database must differ from the warehouse database %q", warehouseDB)
+	}
+	entries, err := fs.ReadDir(biFiles, "bi")
+	if err != nil {
+		return nil, fmt.Errorf("read bi migrations: %w", err)
+	}
+	r := strings.NewReplacer("{{warehouse}}", warehouseDB, "{{bi}}", biDB)
+	var ms []migration
+	seen := map[int64]string{}
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("bi migration %s: name must start with a positive version and '_'", name)
+		}
+		if other, dup := seen[v]; dup {
+			return nil, fmt.Errorf("bi migrations %s and %s share version %d", other, name, v)
+		}
+		seen[v] = name
+		b, err := biFiles.ReadFile(path.Join("bi", name))
+		if err != nil {
+			return nil, fmt.Errorf("read bi migration %s: %w", name, err)
+		}
+		sql := r.Replace(string(b))
+		if strings.Contains(sql, "{{") {
+			return nil, fmt.Errorf("bi migration %s: unknown template name", name)
+		}
+		ms = append(ms, migration{version: v, name: name, sql: sql})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// MigrateBI creates the bi database c.BIDatabase when missing and applies the
+// bi migration set there, over the warehouse database c.Database (which must
+// be migrated already). Like Migrate it applies every file not yet recorded and
+// refuses a bi database migrated by a newer binary.
+func MigrateBI(ctx context.Context, c config.ClickHouse, logger *slog.Logger) (schema.Result, error) {
+	ms, err := loadBIMigrations(c.Database, c.BIDatabase)
+	if err != nil {
+		return schema.Result{}, err
+	}
+	admin, err := Open(ctx, c)
+	if err != nil {
+		return schema.Result{}, err
+	}
+	err = admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+c.BIDatabase)
+	admin.Close()
+	if err != nil {
+		return schema.Result{}, fmt.Errorf("create bi database %s: %w", c.BIDatabase, err)
+	}
+	bc := c
+	bc.Database = c.BIDatabase
+	conn, err := Open(ctx, bc)
+	if err != nil {
+		return schema.Result{}, err
+	}
+	defer conn.Close()
+
+	if other, err := biSource(ctx, conn); err != nil {
+		return schema.Result{}, err
+	} else if other != "" && other != c.Database {
+		return schema.Result{}, fmt.Errorf("%w: bi database %s serves warehouse %s, not %s", ErrBIElsewhere, c.BIDatabase, other, c.Database)
+	}
+
+	current, err := currentVersion(ctx, conn)
+	if err != nil {
+		return schema.Result{}, err
+	}
+	st := schema.Status{Store: "clickhouse bi", Current: current, Latest: ms[len(ms)-1].version}
+	if err := st.CheckNotNewer(); err != nil {
+		return schema.Result{}, err
+	}
+	applied, err := appliedVersions(ctx, conn)
+	if err != nil {
+		return schema.Result{}, err
+	}
+	res := schema.Result{Store: "clickhouse bi", From: current, To: current}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		logger.InfoContext(ctx, "applying bi migration", "file", m.name, "database", c.BIDatabase)
+		if err := conn.Exec(ctx, m.sql); err != nil {
+			return res, fmt.Errorf("bi migration %s: %w", m.name, err)
+		}
+		if err := record(ctx, conn, m); err != nil {
+			return res, fmt.Errorf("record bi migration %s: %w", m.name, err)
+		}
+		res.Applied = append(res.Applied, m.name)
+		res.To = max(res.To, m.version)
+	}
+	return res, nil
+}
+
+// ErrBIElsewhere: the bi database was built over another warehouse database.
+// `calore migrate` reports it and leaves that bi database alone, so that a run
+// against a test's warehouse never rewires the stack's bi.
+var ErrBIElsewhere = errors.New("bi database belongs to another warehouse")
+
+// biSource returns the warehouse database the bi database was built over
+// (its `source` view), or "" for a bi database not built yet.
+func biSource(ctx context.Context, conn driver.Conn) (string, error) {
+	var n uint64
+	if err := conn.QueryRow(ctx, `SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'source'`).Scan(&n); err != nil {
+		return "", fmt.Errorf("read bi source: %w", err)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	var db string
+	if err := conn.QueryRow(ctx, `SELECT warehouse_database FROM source`).Scan(&db); err != nil {
+		return "", fmt.Errorf("read bi source: %w", err)
+	}
+	return db, nil
+}
+
+// BISchemaStatus reports the bi database's schema version next to the newest
+// this binary carries.
+func BISchemaStatus(ctx context.Context, c config.ClickHouse) (schema.Status, error) {
+	ms, err := loadBIMigrations(c.Database, c.BIDatabase)
+	if err != nil {
+		return schema.Status{}, err
+	}
+	bc := c
+	bc.Database = c.BIDatabase
+	conn, err := Open(ctx, bc)
+	if err != nil {
+		return schema.Status{}, err
+	}
+	defer conn.Close()
+	current, err := currentVersion(ctx, conn)
+	if err != nil {
+		return schema.Status{}, err
+	}
+	return schema.Status{Store: "clickhouse bi", Current: current, Latest: ms[len(ms)-1].version}, nil
+}

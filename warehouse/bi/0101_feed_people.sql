@@ -1,0 +1,3 @@
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{bi}}.src_people_feed TO {{bi}}.src_people
+AS SELECT id, version, deleted, kind, status, first_name, last_name, country, visitParamExtractString(payload, 'region') AS region, city, graduation_year, degree_course, visitParamExtractString(payload, 'macro_category') AS macro_category, organisation_id, created_at
+FROM {{warehouse}}.dim_people

@@ -1,0 +1,3 @@
+INSERT INTO {{bi}}.src_person_scores
+SELECT model, model_version, as_of, person_id, score, level, label, expected_amount, suggested_ask, reasons, computed_at
+FROM {{warehouse}}.person_scores
