@@ -260,3 +260,42 @@ func TestNotifyWakesRelay(t *testing.T) {
 		t.Errorf("backlog %v, want 0", b)
 	}
 }
+
+// TestUnacknowledgedRowsStayUnpublished: while the broker cannot be reached
+// nothing is marked published; once it can, everything is, exactly once in
+// the warehouse.
+func TestUnacknowledgedRowsStayUnpublished(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t)
+	writeOutbox(t, p.pool, 1, 50)
+	closed, err := relay.New(relay.Config{Brokers: []string{"127.0.0.1:1"}, Topic: p.prefix + ingest.TopicChanges},
+		p.pool, relay.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closed.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if n, err := closed.PublishBatch(ctx); err == nil {
+		t.Fatalf("published %d rows to a broker that does not exist", n)
+	}
+	if got := pgCount(t, p.pool, `SELECT count(*) FROM outbox WHERE published_at IS NULL`); got != 50 {
+		t.Fatalf("%d rows unpublished after a failed publish, want 50", got)
+	}
+	if n, _, err := closed.Backlog(ctx); err != nil || n != 50 {
+		t.Errorf("backlog = %d, %v; want 50", n, err)
+	}
+
+	p.startSink(t)
+	p.startRelay(t, 100*time.Millisecond)
+	deadline := time.Now().Add(60 * time.Second)
+	for chCount(t, p.ch, `SELECT uniqExact(event_id) FROM change_log`) < 50 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := chCount(t, p.ch, `SELECT uniqExact(event_id) FROM change_log`); got != 50 {
+		t.Errorf("change_log has %d events, want 50", got)
+	}
+	if got := pgCount(t, p.pool, `SELECT count(*) FROM outbox WHERE published_at IS NULL`); got != 0 {
+		t.Errorf("%d rows still unpublished", got)
+	}
+}
