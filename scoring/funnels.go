@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -23,15 +24,16 @@ type FunnelDef struct {
 	Steps    []string
 	Segments []string // segment kinds besides "all"
 	file     string
-	human    int // campaign funnel: 1 human opens and clicks, 0 raw
+	variant  int // which variant of the file's columns (campaign: 0 human, 1 raw)
+	variants int // how many variants the file returns
 }
 
 // Funnels lists the funnels Calore computes.
 var Funnels = []FunnelDef{
-	{Name: "student_journey", Steps: []string{"first contact", "application", "admission", "enrolment"}, Segments: []string{"source", "programme", "country"}, file: "funnel_journey.sql"},
-	{Name: "company_lifecycle", Steps: []string{"prospect", "contacted", "proposal", "client"}, Segments: []string{"size", "sector"}, file: "funnel_company.sql"},
-	{Name: "campaign", Steps: []string{"sent", "opened", "clicked", "registered", "attended"}, Segments: []string{"newsletter", "campaign"}, file: "funnel_campaign.sql", human: 1},
-	{Name: "campaign_raw", Steps: []string{"sent", "opened (raw)", "clicked (raw)", "registered", "attended"}, Segments: []string{"newsletter", "campaign"}, file: "funnel_campaign.sql", human: 0},
+	{Name: "student_journey", Steps: []string{"first contact", "application", "admission", "enrolment"}, Segments: []string{"source", "programme", "country"}, file: "funnel_journey.sql", variants: 1},
+	{Name: "company_lifecycle", Steps: []string{"prospect", "contacted", "proposal", "client"}, Segments: []string{"size", "sector"}, file: "funnel_company.sql", variants: 1},
+	{Name: "campaign", Steps: []string{"sent", "opened", "clicked", "registered", "attended"}, Segments: []string{"newsletter", "campaign"}, file: "funnel_campaign.sql", variant: 0, variants: 2},
+	{Name: "campaign_raw", Steps: []string{"sent", "opened (raw)", "clicked (raw)", "registered", "attended"}, Segments: []string{"newsletter", "campaign"}, file: "funnel_campaign.sql", variant: 1, variants: 2},
 }
 
 // FunnelByName returns a funnel definition.
@@ -61,56 +63,77 @@ type FunnelSegment struct {
 }
 
 // RunFunnel computes f for entities whose first step falls in [from, to),
-// by segment kind ("all" or one of f.Segments).
-func RunFunnel(ctx context.Context, env *Env, f FunnelDef, segmentKind string, from, to time.Time) ([]FunnelSegment, error) {
-	if segmentKind != "all" {
-		ok := false
-		for _, s := range f.Segments {
-			ok = ok || s == segmentKind
-		}
-		if !ok {
-			return nil, fmt.Errorf("funnel %s has no segment %q (segments: all, %v)", f.Name, segmentKind, f.Segments)
+// for each segment kind asked ("all" and/or those of f.Segments), in one
+// query.
+func RunFunnel(ctx context.Context, env *Env, f FunnelDef, kinds []string, from, to time.Time) ([]FunnelSegment, error) {
+	for _, k := range kinds {
+		if k != "all" && !slices.Contains(f.Segments, k) {
+			return nil, fmt.Errorf("funnel %s has no segment %q (segments: all, %v)", f.Name, k, f.Segments)
 		}
 	}
-	args := []any{clickhouse.Named("segment_kind", segmentKind), clickhouse.Named("from", dateTime(from)), clickhouse.Named("to", dateTime(to))}
-	if f.file == "funnel_campaign.sql" {
-		args = append(args, clickhouse.Named("human", f.human))
+	out, err := runFunnelFile(ctx, env, f, kinds, from, to)
+	if err != nil {
+		return nil, err
 	}
+	return named(out[f.variant], f), nil
+}
+
+// named gives a variant's steps the names of its funnel.
+func named(segs []FunnelSegment, f FunnelDef) []FunnelSegment {
+	for _, s := range segs {
+		for i := range s.Steps {
+			s.Steps[i].Name = f.Steps[i]
+		}
+	}
+	return segs
+}
+
+// runFunnelFile runs f's query and returns the segments of every variant it
+// computes (one per funnel sharing the file).
+func runFunnelFile(ctx context.Context, env *Env, f FunnelDef, kinds []string, from, to time.Time) ([][]FunnelSegment, error) {
+	args := []any{clickhouse.Named("kinds", kinds), clickhouse.Named("from", dateTime(from)), clickhouse.Named("to", dateTime(to))}
 	n := len(f.Steps)
-	var out []FunnelSegment
+	out := make([][]FunnelSegment, f.variants)
 	err := scan(ctx, env, f.file, args, func(r rowScanner) error {
-		var seg string
-		counts := make([]uint64, n)
-		hours := make([]float64, n-1)
-		dest := []any{&seg}
-		for i := range counts {
-			dest = append(dest, &counts[i])
-		}
-		for i := range hours {
-			dest = append(dest, &hours[i])
+		var kind, seg string
+		var first uint64
+		counts := make([][]uint64, f.variants)
+		hours := make([][]float64, f.variants)
+		dest := []any{&kind, &seg, &first}
+		for v := range counts {
+			counts[v], hours[v] = make([]uint64, n-1), make([]float64, n-1)
+			for i := range counts[v] {
+				dest = append(dest, &counts[v][i])
+			}
+			for i := range hours[v] {
+				dest = append(dest, &hours[v][i])
+			}
 		}
 		if err := r.Scan(dest...); err != nil {
 			return err
 		}
-		fs := FunnelSegment{Kind: segmentKind, Segment: seg}
-		for i, c := range counts {
-			st := FunnelStep{Step: i + 1, Name: f.Steps[i], Entered: int64(c), Conversion: 1}
-			if i > 0 {
-				st.Conversion = 0
-				if counts[i-1] > 0 {
-					st.Conversion = float64(c) / float64(counts[i-1])
+		for v := range counts {
+			fs := FunnelSegment{Kind: kind, Segment: seg}
+			all := append([]uint64{first}, counts[v]...)
+			for i, c := range all {
+				st := FunnelStep{Step: i + 1, Name: f.Steps[i], Entered: int64(c), Conversion: 1}
+				if i > 0 {
+					st.Conversion = 0
+					if all[i-1] > 0 {
+						st.Conversion = float64(c) / float64(all[i-1])
+					}
+					if h := hours[v][i-1]; c > 0 && !math.IsNaN(h) {
+						st.MedianHours = h
+					}
 				}
-				if h := hours[i-1]; c > 0 && !math.IsNaN(h) {
-					st.MedianHours = h
-				}
+				fs.Steps = append(fs.Steps, st)
 			}
-			fs.Steps = append(fs.Steps, st)
+			out[v] = append(out[v], fs)
 		}
-		out = append(out, fs)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("funnel %s by %s: %w", f.Name, segmentKind, err)
+		return nil, fmt.Errorf("funnel %s: %w", f.Name, err)
 	}
 	return out, nil
 }
@@ -127,28 +150,31 @@ func (j funnelJob) Run(ctx context.Context, env *Env, asOf time.Time) (Summary, 
 	if err != nil {
 		return sum, fmt.Errorf("write funnels: %w", err)
 	}
-	total := 0
-	for _, f := range Funnels {
-		total += 1 + len(f.Segments)
-	}
-	done := 0
-	for _, f := range Funnels {
-		for _, kind := range append([]string{"all"}, f.Segments...) {
-			segs, err := RunFunnel(ctx, env, f, kind, time.Unix(0, 0), asOf)
-			if err != nil {
-				b.Abort()
-				return sum, err
+	done := map[string]bool{} // a file computing several funnels runs once
+	for i, f := range Funnels {
+		if done[f.file] {
+			continue
+		}
+		done[f.file] = true
+		variants, err := runFunnelFile(ctx, env, f, append([]string{"all"}, f.Segments...), time.Unix(0, 0), asOf)
+		if err != nil {
+			b.Abort()
+			return sum, err
+		}
+		for _, g := range Funnels {
+			if g.file != f.file {
+				continue
 			}
-			for _, s := range segs {
+			for _, s := range named(variants[g.variant], g) {
 				for _, st := range s.Steps {
-					if err := b.Append(f.Name, asOf, kind, s.Segment, int32(st.Step), st.Name, st.Entered, st.Conversion, st.MedianHours, computed); err != nil {
+					if err := b.Append(g.Name, asOf, s.Kind, s.Segment, int32(st.Step), st.Name, st.Entered, st.Conversion, st.MedianHours, computed); err != nil {
 						b.Abort()
-						return sum, fmt.Errorf("write funnel %s: %w", f.Name, err)
+						return sum, fmt.Errorf("write funnel %s: %w", g.Name, err)
 					}
 					sum.Rows++
 				}
-				if kind == "all" {
-					line := fmt.Sprintf("funnel %s:", f.Name)
+				if s.Kind == "all" {
+					line := fmt.Sprintf("funnel %s:", g.Name)
 					for _, st := range s.Steps {
 						if st.Step == 1 {
 							line += fmt.Sprintf(" %s %d", st.Name, st.Entered)
@@ -159,9 +185,8 @@ func (j funnelJob) Run(ctx context.Context, env *Env, asOf time.Time) (Summary, 
 					sum.Lines = append(sum.Lines, line)
 				}
 			}
-			done++
-			env.progress("funnels", done, total)
 		}
+		env.progress("funnels", i+1, len(Funnels))
 	}
 	if err := b.Send(); err != nil {
 		return sum, fmt.Errorf("write funnels: %w", err)

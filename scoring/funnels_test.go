@@ -119,7 +119,7 @@ func TestFunnelsOnFixture(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			segs, err := RunFunnel(ctx, env, def, tt.kind, from, to)
+			segs, err := RunFunnel(ctx, env, def, []string{tt.kind}, from, to)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +131,7 @@ func TestFunnelsOnFixture(t *testing.T) {
 	// median time first contact → application: persons 1 (48 h) and 2 (24 h);
 	// quantileExact takes the upper middle value of an even count → 48 h
 	def, _ := FunnelByName("student_journey")
-	segs, err := RunFunnel(ctx, env, def, "all", from, to)
+	segs, err := RunFunnel(ctx, env, def, []string{"all"}, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,15 @@ func TestFunnelsOnFixture(t *testing.T) {
 	if c := segs[0].Steps[1].Conversion; c != 0.5 {
 		t.Errorf("conversion to application = %v, want 0.5", c)
 	}
-	if _, err := RunFunnel(ctx, env, def, "shoe size", from, to); err == nil {
+	// several segment kinds in one query give what each gives alone
+	both, err := RunFunnel(ctx, env, def, []string{"all", "source"}, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(both) != 3 || !equal(stepCounts(t, both, "all"), []int64{4, 2, 1, 1}) || !equal(stepCounts(t, both, "fair"), []int64{2, 0, 0, 0}) {
+		t.Errorf("all + source in one query: %+v", both)
+	}
+	if _, err := RunFunnel(ctx, env, def, []string{"shoe size"}, from, to); err == nil {
 		t.Error("unknown segment kind accepted")
 	}
 }

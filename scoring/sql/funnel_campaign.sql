@@ -1,34 +1,42 @@
 -- Campaign funnel (R2.3, R5.4): sent → opened → clicked → registered →
--- attended, per send, for sends in [@from, @to). Opened and clicked count
--- human hits only when @human = 1, every hit (raw) when 0. Registered: the
--- recipient registered for an event within 30 days after the send; attended:
--- such a registration was attended. Segments: all, campaign, newsletter.
-SELECT segment,
+-- attended, per send, for sends in [@from, @to), in two variants from one
+-- pass: opens and clicks by people only (columns *_h) and every hit, machine
+-- ones included (raw, *_r). Registered: the recipient registered for an
+-- event within 30 days after the send, after clicking; attended: such a
+-- registration was attended. Every segment kind in @kinds (all, newsletter,
+-- campaign) in one pass.
+SELECT kind, segment,
        count() AS s1,
-       countIf(ok2) AS s2,
-       countIf(ok3) AS s3,
-       countIf(ok4) AS s4,
-       countIf(ok5) AS s5,
-       quantileExactIf(0.5)((toUInt32(t2) - toUInt32(t1)) / 3600, ok2) AS h2,
-       quantileExactIf(0.5)((toUInt32(t3) - toUInt32(t2)) / 3600, ok3) AS h3,
-       quantileExactIf(0.5)((toUInt32(t4) - toUInt32(t3)) / 3600, ok4) AS h4,
-       quantileExactIf(0.5)((toUInt32(t5) - toUInt32(t4)) / 3600, ok5) AS h5
+       countIf(ok2h) AS s2h, countIf(ok3h) AS s3h, countIf(ok4h) AS s4h, countIf(ok5h) AS s5h,
+       quantileExactIf(0.5)((toUInt32(t2h) - toUInt32(t1)) / 3600, ok2h) AS h2h,
+       quantileExactIf(0.5)((toUInt32(t3h) - toUInt32(t2h)) / 3600, ok3h) AS h3h,
+       quantileExactIf(0.5)((toUInt32(t4) - toUInt32(t3h)) / 3600, ok4h) AS h4h,
+       quantileExactIf(0.5)((toUInt32(t5) - toUInt32(t4)) / 3600, ok5h) AS h5h,
+       countIf(ok2r) AS s2r, countIf(ok3r) AS s3r, countIf(ok4r) AS s4r, countIf(ok5r) AS s5r,
+       quantileExactIf(0.5)((toUInt32(t2r) - toUInt32(t1)) / 3600, ok2r) AS h2r,
+       quantileExactIf(0.5)((toUInt32(t3r) - toUInt32(t2r)) / 3600, ok3r) AS h3r,
+       quantileExactIf(0.5)((toUInt32(t4) - toUInt32(t3r)) / 3600, ok4r) AS h4r,
+       quantileExactIf(0.5)((toUInt32(t5) - toUInt32(t4)) / 3600, ok5r) AS h5r
 FROM
 (
-    SELECT multiIf(@segment_kind = 'campaign', campaign, @segment_kind = 'newsletter', if(newsletter = '', 'none', newsletter), 'all') AS segment,
-           t1, t2, t3, t4, t5,
-           toUInt32(t2) > 0 AND t2 >= t1 AS ok2,
-           ok2 AND toUInt32(t3) > 0 AND t3 >= t2 AS ok3,
-           ok3 AND toUInt32(t4) > 0 AND t4 >= t3 AS ok4,
-           ok4 AND toUInt32(t5) > 0 AND t5 >= t4 AS ok5
+    SELECT newsletter_or_none, campaign, t1, t2h, t3h, t2r, t3r, t4, t5,
+           toUInt32(t2h) > 0 AND t2h >= t1 AS ok2h,
+           ok2h AND toUInt32(t3h) > 0 AND t3h >= t2h AS ok3h,
+           ok3h AND toUInt32(t4) > 0 AND t4 >= t3h AS ok4h,
+           ok4h AND toUInt32(t5) > 0 AND t5 >= t4 AS ok5h,
+           toUInt32(t2r) > 0 AND t2r >= t1 AS ok2r,
+           ok2r AND toUInt32(t3r) > 0 AND t3r >= t2r AS ok3r,
+           ok3r AND toUInt32(t4) > 0 AND t4 >= t3r AS ok4r,
+           ok4r AND toUInt32(t5) > 0 AND t5 >= t4 AS ok5r
     FROM
     (
-        SELECT send_id, any(c) AS campaign_id, any(p1) AS t1, any(p2) AS t2, any(p3) AS t3,
+        SELECT send_id, any(c) AS campaign_id, any(p1) AS t1,
+               any(p2h) AS t2h, any(p3h) AS t3h, any(p2r) AS t2r, any(p3r) AS t3r,
                minIf(registered_at, registered_at >= p1 AND registered_at < p1 + 30 * 86400) AS t4,
                minIf(attended_at, attended = 1 AND registered_at >= p1 AND registered_at < p1 + 30 * 86400) AS t5
         FROM
         (
-            SELECT send_id, campaign_id AS c, person_id, t1 AS p1, t2 AS p2, t3 AS p3
+            SELECT send_id, campaign_id AS c, person_id, t1 AS p1, t2h AS p2h, t3h AS p3h, t2r AS p2r, t3r AS p3r
             FROM
             (
                 SELECT id AS send_id, argMax(campaign_id, version) AS campaign_id, argMax(person_id, version) AS person_id,
@@ -40,10 +48,12 @@ FROM
             ANY LEFT JOIN
             (
                 SELECT send_id,
-                       minIf(event_time, kind = 'email.open') AS t2,
-                       minIf(event_time, kind = 'email.click') AS t3
+                       minIf(event_time, kind = 'email.open' AND is_machine = 0) AS t2h,
+                       minIf(event_time, kind = 'email.click' AND is_machine = 0) AS t3h,
+                       minIf(event_time, kind = 'email.open') AS t2r,
+                       minIf(event_time, kind = 'email.click') AS t3r
                 FROM tracking_events
-                WHERE kind IN ('email.open', 'email.click') AND send_id > 0 AND (@human = 0 OR is_machine = 0)
+                WHERE kind IN ('email.open', 'email.click') AND send_id > 0
                 GROUP BY send_id
             ) USING send_id
         )
@@ -64,10 +74,14 @@ FROM
     )
     ANY LEFT JOIN
     (
-        SELECT id AS campaign_id, argMax(name, version) AS campaign, argMax(visitParamExtractString(payload, 'newsletter'), version) AS newsletter
+        SELECT id AS campaign_id, argMax(name, version) AS campaign,
+               if(argMax(visitParamExtractString(payload, 'newsletter'), version) = '', 'none',
+                  argMax(visitParamExtractString(payload, 'newsletter'), version)) AS newsletter_or_none
         FROM dim_campaigns
         GROUP BY id
     ) USING campaign_id
 )
-GROUP BY segment
-ORDER BY segment
+ARRAY JOIN ['all', 'newsletter', 'campaign'] AS kind, ['all', newsletter_or_none, campaign] AS segment
+WHERE has(@kinds, kind)
+GROUP BY kind, segment
+ORDER BY kind, segment

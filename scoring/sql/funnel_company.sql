@@ -2,8 +2,9 @@
 -- Prospect: the first partnership record of an organisation; contacted: the
 -- first interaction with it at or after that; proposal: the first time a
 -- partnership reached negotiation; client: the first time one became active.
--- For prospects in [@from, @to). Segments: all, size, sector (functional area).
-SELECT segment,
+-- For prospects in [@from, @to). Every segment kind in @kinds (all, size,
+-- sector — the functional area) in one pass.
+SELECT kind, segment,
        count() AS s1,
        countIf(ok2) AS s2,
        countIf(ok3) AS s3,
@@ -13,8 +14,7 @@ SELECT segment,
        quantileExactIf(0.5)((toUInt32(t4) - toUInt32(t3)) / 3600, ok4) AS h4
 FROM
 (
-    SELECT multiIf(@segment_kind = 'size', if(size_class = '', 'unknown', size_class),
-                   @segment_kind = 'sector', if(sector = '', 'unknown', sector), 'all') AS segment,
+    SELECT if(size_class = '', 'unknown', size_class) AS size, if(sector = '', 'unknown', sector) AS area,
            t1, t2, t3, t4,
            toUInt32(t2) > 0 AND t2 >= t1 AS ok2,
            ok2 AND toUInt32(t3) > 0 AND t3 >= t2 AS ok3,
@@ -54,5 +54,7 @@ FROM
     ) USING organisation_id
     WHERE t1 >= toDateTime(@from) AND t1 < toDateTime(@to)
 )
-GROUP BY segment
-ORDER BY segment
+ARRAY JOIN ['all', 'size', 'sector'] AS kind, ['all', size, area] AS segment
+WHERE has(@kinds, kind)
+GROUP BY kind, segment
+ORDER BY kind, segment

@@ -1,8 +1,9 @@
 -- Student journey funnel (R1.9, R5.4): first contact → application →
 -- admission → enrolment, per person and programme, for first contacts in
 -- [@from, @to) and stages reached before @to. A step counts only when reached
--- after the step before it. Segments: all, source, programme, country.
-SELECT segment,
+-- after the step before it. Every segment kind in @kinds (all, source,
+-- programme, country) in one pass.
+SELECT kind, segment,
        count() AS s1,
        countIf(ok2) AS s2,
        countIf(ok3) AS s3,
@@ -12,15 +13,13 @@ SELECT segment,
        quantileExactIf(0.5)((toUInt32(t4) - toUInt32(t3)) / 3600, ok4) AS h4
 FROM
 (
-    SELECT multiIf(@segment_kind = 'source', source, @segment_kind = 'programme', programme,
-                   @segment_kind = 'country', if(country = '', 'unknown', country), 'all') AS segment,
-           t1, t2, t3, t4,
+    SELECT source, programme, if(country = '', 'unknown', country) AS country_or_unknown, t1, t2, t3, t4,
            toUInt32(t2) > 0 AND t2 >= t1 AS ok2,
            ok2 AND toUInt32(t3) > 0 AND t3 >= t2 AS ok3,
            ok3 AND toUInt32(t4) > 0 AND t4 >= t3 AS ok4
     FROM
     (
-        SELECT person_id, programme, any(source) AS source,
+        SELECT person_id, programme, any(src) AS source,
                minIf(entered_at, stage = 'first_contact') AS t1,
                minIf(entered_at, stage = 'application') AS t2,
                minIf(entered_at, stage = 'admission') AS t3,
@@ -28,7 +27,7 @@ FROM
         FROM
         (
             SELECT id, argMax(person_id, version) AS person_id, argMax(journey, version) AS programme,
-                   argMax(stage, version) AS stage, argMax(source, version) AS source,
+                   argMax(stage, version) AS stage, argMax(source, version) AS src,
                    argMax(entered_at, version) AS entered_at, argMax(deleted, version) AS deleted
             FROM fact_journey_stages
             GROUP BY id
@@ -44,5 +43,8 @@ FROM
     ) USING person_id
     WHERE toUInt32(t1) > 0 AND t1 >= toDateTime(@from) AND t1 < toDateTime(@to)
 )
-GROUP BY segment
-ORDER BY segment
+ARRAY JOIN ['all', 'source', 'programme', 'country'] AS kind,
+           ['all', source, programme, country_or_unknown] AS segment
+WHERE has(@kinds, kind)
+GROUP BY kind, segment
+ORDER BY kind, segment
