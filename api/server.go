@@ -1,0 +1,217 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/calore-crm/calore"
+	"github.com/calore-crm/calore/access"
+	"github.com/calore-crm/calore/postgres"
+)
+
+// Targets are the institutional fundraising levels of a year (R6.5), EUR.
+type Targets struct {
+	Threshold  float64 `json:"threshold"`
+	Target     float64 `json:"target"`
+	Excellence float64 `json:"excellence"`
+}
+
+// DefaultTargets are those of seed 002: 2.7 / 2.8 / 3.1 M EUR.
+var DefaultTargets = Targets{Threshold: 2_700_000, Target: 2_800_000, Excellence: 3_100_000}
+
+// Deps is what the server runs on. Pool is required; the rest is optional:
+// without Warehouse the warehouse routes answer 503, and each nil handler
+// leaves its mount point empty.
+type Deps struct {
+	Pool         *pgxpool.Pool
+	Warehouse    driver.Conn
+	KafkaBrokers []string // checked by /readyz
+	Logger       *slog.Logger
+
+	Tracking   http.Handler          // mounted at /t (ingest/tracking)
+	Metrics    http.Handler          // GET /metrics
+	Health     func() map[string]any // extra fields of GET /healthz
+	Dashboards http.Handler          // mounted at /dashboards (package dashboards)
+
+	Targets   Targets        // zero: DefaultTargets
+	Access    access.Options // sessions, expiry warning, clock
+	Now       func() time.Time
+	UploadDir string // where uploaded import files wait; "" = the system temp dir
+	MaxUpload int64  // bytes; 0 = 200 MB
+}
+
+// Server is Calore's HTTP surface: the REST API under /api, login and
+// logout, health, and the mount points of tracking and dashboards.
+type Server struct {
+	deps   Deps
+	store  *postgres.Store
+	access *access.Service
+	log    *slog.Logger
+	now    func() time.Time
+	router chi.Router
+	routes []route
+	jobs   *jobs
+	ctx    context.Context // lives until Close: background imports
+	cancel context.CancelFunc
+}
+
+// route is one endpoint: the table the router, the RBAC test and the
+// OpenAPI test all read.
+type route struct {
+	method  string
+	pattern string
+	perm    access.Permission
+	handler http.HandlerFunc
+}
+
+// NewServer builds the router.
+func NewServer(deps Deps) (*Server, error) {
+	if deps.Pool == nil {
+		return nil, fmt.Errorf("api: a PostgreSQL pool is required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Targets == (Targets{}) {
+		deps.Targets = DefaultTargets
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Access.Now == nil {
+		deps.Access.Now = deps.Now
+	}
+	if deps.MaxUpload <= 0 {
+		deps.MaxUpload = 200 << 20
+	}
+	store := postgres.NewStore(deps.Pool)
+	acc, err := access.NewService(store, deps.Access)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{deps: deps, store: store, access: acc, log: deps.Logger, now: deps.Now, jobs: newJobs(), ctx: ctx, cancel: cancel}
+	s.routes = s.routeTable()
+	s.router = s.newRouter()
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Access is the access service, for commands that log users in or make tokens.
+func (s *Server) Access() *access.Service { return s.access }
+
+// Close stops the background imports and waits for them up to ctx.
+func (s *Server) Close(ctx context.Context) error {
+	s.cancel()
+	return s.jobs.wait(ctx)
+}
+
+func (s *Server) newRouter() chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, requestIDHeader, middleware.Recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, calore.Errorf(calore.ErrNotFound, "no route %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "method_not_allowed",
+			Message: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), RequestID: middleware.GetReqID(r.Context())}})
+	})
+	// Mount points of the other parts of `calore serve`.
+	if s.deps.Tracking != nil {
+		r.Mount("/t", s.deps.Tracking) // ingest/tracking: opens, clicks, web beacon
+	}
+	if s.deps.Metrics != nil {
+		r.Method(http.MethodGet, "/metrics", s.deps.Metrics)
+	}
+	if s.deps.Dashboards != nil {
+		r.Mount("/dashboards", s.deps.Dashboards) // package dashboards: dashboards.Routes(deps)
+	}
+	for _, rt := range s.routes {
+		r.With(s.authorize(rt.perm)).Method(rt.method, rt.pattern, rt.handler)
+	}
+	return r
+}
+
+// requestIDHeader echoes chi's request id in the response.
+func requestIDHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", middleware.GetReqID(r.Context()))
+		next.ServeHTTP(w, r)
+	})
+}
+
+type principalKey struct{}
+
+// principal is the user of a request that went through authorize.
+func principal(r *http.Request) *access.Principal {
+	p, _ := r.Context().Value(principalKey{}).(*access.Principal)
+	return p
+}
+
+// authorize lets a request through when its user may do perm: a session
+// cookie or bearer token (401 without), the route's permission in the
+// matrix (403 without), and for a cookie session changing data, a same-origin
+// request (403 otherwise: the cookie must not be usable from another site).
+// A temporary account near its end gets a warning header on every response.
+func (s *Server) authorize(perm access.Permission) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if perm == access.Public {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := s.access.Authenticate(r.Context(), r)
+			if err != nil {
+				if errorsIsUnauth(err) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="calore"`)
+				}
+				s.writeError(w, r, err)
+				return
+			}
+			if p.ExpiresIn != nil {
+				days := int(math.Ceil(p.ExpiresIn.Hours() / 24))
+				w.Header().Set("Calore-Account-Expires", p.User.ExpiresAt.UTC().Format(time.RFC3339))
+				w.Header().Set("Warning", fmt.Sprintf(`299 calore "this account expires in %d days, on %s"`, days, p.User.ExpiresAt.UTC().Format(time.DateOnly)))
+			}
+			if p.Via == "session" && !safeMethod(r.Method) && !sameOrigin(r) {
+				s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
+				return
+			}
+			if !p.Can(perm) {
+				s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "your roles do not allow %s on %s", perm.Action, perm.Resource))
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		})
+	}
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// sameOrigin reports whether a browser request comes from this host: its
+// Origin (or, without one, its Referer) names r.Host. Requests with neither
+// are not from a browser form of another site.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		o = r.Header.Get("Referer")
+	}
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
