@@ -3,6 +3,7 @@ package schemas
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/calore-crm/calore"
@@ -17,19 +18,12 @@ import (
 // it answers false and Decode asks the schema itself, which also produces the
 // error. TestFastPathAgreesWithSchemas holds the two together.
 
+// fastHit needs no pointers to see which fields are present: every rule
+// that requires a field also requires a value its zero value fails (≥ 1, not
+// empty), and a field of the wrong JSON type fails json.Unmarshal.
 type fastHit struct {
-	ContactID     *int64            `json:"contact_id"`
-	CampaignID    *int64            `json:"campaign_id"`
-	SendID        *int64            `json:"send_id"`
-	AnonymousID   *string           `json:"anonymous_id"`
-	URL           *string           `json:"url"`
-	Name          *string           `json:"name"`
-	Referrer      *string           `json:"referrer"`
-	UserAgent     *string           `json:"user_agent"`
-	IPPrefix      *string           `json:"ip_prefix"`
-	IsMachine     *bool             `json:"is_machine"`
-	MachineReason *string           `json:"machine_reason"`
-	Props         map[string]string `json:"props"`
+	calore.TrackingHit
+	Props map[string]string `json:"props"`
 }
 
 var null = []byte("null")
@@ -40,6 +34,9 @@ func trackingOK(typ string, payload []byte) (*Hit, bool) {
 	if bytes.Contains(payload, null) { // null is never valid; let the schema say where
 		return nil, false
 	}
+	if !keysExact(payload) {
+		return nil, false
+	}
 	var h fastHit
 	if err := json.Unmarshal(payload, &h); err != nil {
 		return nil, false
@@ -47,12 +44,7 @@ func trackingOK(typ string, payload []byte) (*Hit, bool) {
 	if !h.valid(typ) {
 		return nil, false
 	}
-	out := &Hit{TrackingHit: calore.TrackingHit{
-		ContactID: deref(h.ContactID), CampaignID: deref(h.CampaignID), SendID: deref(h.SendID),
-		AnonymousID: deref(h.AnonymousID), URL: deref(h.URL), Name: deref(h.Name), Referrer: deref(h.Referrer),
-		UserAgent: deref(h.UserAgent), IPPrefix: deref(h.IPPrefix), IsMachine: deref(h.IsMachine),
-		MachineReason: deref(h.MachineReason),
-	}}
+	out := &Hit{TrackingHit: h.TrackingHit}
 	if h.Props != nil {
 		b, err := json.Marshal(h.Props)
 		if err != nil {
@@ -63,44 +55,88 @@ func trackingOK(typ string, payload []byte) (*Hit, bool) {
 	return out, true
 }
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
 func (h *fastHit) valid(typ string) bool {
-	for _, n := range []*int64{h.ContactID, h.CampaignID, h.SendID} {
-		if n != nil && *n < 0 {
-			return false
-		}
+	if h.ContactID < 0 || h.CampaignID < 0 || h.SendID < 0 {
+		return false
 	}
 	limits := []struct {
-		s   *string
+		s   string
 		max int
 	}{{h.AnonymousID, 200}, {h.URL, 8192}, {h.Name, 200}, {h.Referrer, 8192}, {h.UserAgent, 2048}, {h.IPPrefix, 64}, {h.MachineReason, 100}}
 	for _, l := range limits {
-		if l.s != nil && len(*l.s) > l.max && utf8.RuneCountInString(*l.s) > l.max {
+		if len(l.s) > l.max && utf8.RuneCountInString(l.s) > l.max {
 			return false
 		}
 	}
 	if len(h.Props) > 50 {
 		return false
 	}
-	pos := func(n *int64) bool { return n != nil && *n >= 1 }
-	nonEmpty := func(s *string) bool { return s != nil && *s != "" }
-	visitor := nonEmpty(h.AnonymousID) || pos(h.ContactID)
+	visitor := h.AnonymousID != "" || h.ContactID >= 1
 	switch typ {
 	case calore.EventEmailOpen:
-		return pos(h.CampaignID) && pos(h.SendID)
+		return h.CampaignID >= 1 && h.SendID >= 1
 	case calore.EventEmailClick:
-		return pos(h.CampaignID) && pos(h.SendID) && nonEmpty(h.URL)
+		return h.CampaignID >= 1 && h.SendID >= 1 && h.URL != ""
 	case calore.EventWebPageView:
-		return nonEmpty(h.URL) && visitor
+		return h.URL != "" && visitor
 	case calore.EventWebCustom:
-		return nonEmpty(h.Name) && visitor
+		return h.Name != "" && visitor
 	}
 	return false
+}
+
+// hitKeys are the payload's keys as they appear in JSON.
+var hitKeys = [][]byte{[]byte(`"contact_id"`), []byte(`"campaign_id"`), []byte(`"send_id"`), []byte(`"anonymous_id"`),
+	[]byte(`"url"`), []byte(`"name"`), []byte(`"referrer"`), []byte(`"user_agent"`), []byte(`"ip_prefix"`),
+	[]byte(`"is_machine"`), []byte(`"machine_reason"`), []byte(`"props"`)}
+
+// Non-ASCII letters that Unicode case folding maps onto ASCII ones (ſ → s,
+// the Kelvin sign → k).
+var foldTraps = [][]byte{[]byte("\u017f"), []byte("\u212a")}
+
+// keysExact reports that encoding/json, which matches keys without regard
+// to case, will fill fields only from keys spelled exactly as the schema
+// spells them (the schema is case-sensitive): no key that differs from one
+// of hitKeys in case alone, and no letter hidden in a \u escape (Go itself
+// escapes only <, >, & and the like). It errs on the side of false: a string
+// value that looks like a key sends the hit down the schema path, nothing
+// worse.
+func keysExact(payload []byte) bool {
+	for _, t := range foldTraps {
+		if bytes.Contains(payload, t) {
+			return false
+		}
+	}
+	for rest := payload; ; {
+		i := bytes.Index(rest, []byte(`\u`))
+		if i < 0 {
+			break
+		}
+		if i+6 > len(rest) {
+			return false
+		}
+		r, err := strconv.ParseUint(string(rest[i+2:i+6]), 16, 32)
+		if err != nil || r == 0x17f || r == 0x212a || ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z') || r == '_' {
+			return false
+		}
+		rest = rest[i+6:]
+	}
+	lower := make([]byte, len(payload))
+	upper := false
+	for i, c := range payload {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+			upper = true
+		}
+		lower[i] = c
+	}
+	if !upper {
+		return true
+	}
+	for _, k := range hitKeys {
+		if bytes.Count(lower, k) != bytes.Count(payload, k) {
+			return false
+		}
+	}
+	return true
 }

@@ -38,6 +38,19 @@ func TestFastPathAgreesWithSchemas(t *testing.T) {
 			payloads = append(payloads, render(base, f, v))
 		}
 	}
+	// keys that encoding/json would match without regard to case, but the
+	// schema does not
+	payloads = append(payloads,
+		`{"Campaign_ID":7,"SEND_ID":9001,"url":"https://www.example.edu/","name":"n","anonymous_id":"a"}`,
+		`{"campaign_id":0,"CAMPAIGN_ID":7,"send_id":9001,"url":"u","name":"n","anonymous_id":"a"}`,
+		`{"campaign_id":7,"\u017fend_id":9001,"url":"u","name":"n","anonymous_id":"a"}`,
+		"{\"campaign_id\":7,\"\u017fend_id\":9001,\"url\":\"u\",\"name\":\"n\",\"anonymous_id\":\"a\"}",
+		`{"campaign_id":7,"send_id":9001,"URL":"https://www.example.edu/","Name":"n","Anonymous_Id":"a"}`,
+		`{"campaign_id":7,"send_id":9001,"url":"https://WWW.EXAMPLE.EDU/","name":"n","anonymous_id":"a","user_agent":"Mozilla/5.0 (X11)"}`,
+		`{"\u0043ampaign_id":7,"send_id":9001,"url":"u","name":"n","anonymous_id":"a"}`,
+		`{"campaign_id":7,"send_id":9001,"url":"https://www.example.edu/?a=1\u0026b=2","name":"n","anonymous_id":"a"}`,
+		`{"campaign_id":7,"send_id":9001,"url":"u","name":"n","anonymous_id":"a","\u212aEY":"x"}`,
+	)
 	accepted := 0
 	for _, typ := range TrackingTypes {
 		sch := r.tracking[typ+"/1"]
