@@ -121,17 +121,15 @@ func keysExact(payload []byte) bool {
 		}
 		rest = rest[i+6:]
 	}
+	if !bytes.ContainsFunc(payload, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+		return true
+	}
 	lower := make([]byte, len(payload))
-	upper := false
 	for i, c := range payload {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
-			upper = true
 		}
 		lower[i] = c
-	}
-	if !upper {
-		return true
 	}
 	for _, k := range hitKeys {
 		if bytes.Count(lower, k) != bytes.Count(payload, k) {
