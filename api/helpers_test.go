@@ -157,3 +157,7 @@ func want(t *testing.T, r response, status int, what string) {
 		t.Fatalf("%s: status %d, want %d: %s", what, r.status, status, r.body)
 	}
 }
+
+func auditQuery(action, entity string) postgres.AuditQuery {
+	return postgres.AuditQuery{Action: action, Entity: entity}
+}
