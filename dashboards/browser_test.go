@@ -193,7 +193,9 @@ func TestDashboards(t *testing.T) {
 		}
 		var heat struct {
 			Data struct {
-				Trend []struct{ AsOf string `json:"as_of"` } `json:"trend"`
+				Trend []struct {
+					AsOf string `json:"as_of"`
+				} `json:"trend"`
 			} `json:"data"`
 		}
 		_, body := u.get(t, "/dashboards/data/heat_trend?"+period, "")

@@ -54,9 +54,12 @@ func (c *chartMaker) html(ch snippetter) template.HTML {
 }
 
 var (
+	noLegend  = charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)})
 	legendTop = charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0", Type: "scroll"})
 	tooltip   = charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"})
 	gridOpts  = charts.WithGridOpts(opts.Grid{Left: "2%", Right: "4%", Top: "40", Bottom: "2%", ContainLabel: opts.Bool(true)})
+	// hbarGrid leaves room right of horizontal bars for their value labels.
+	hbarGrid  = charts.WithGridOpts(opts.Grid{Left: "2%", Right: "14%", Top: "10", Bottom: "2%", ContainLabel: opts.Bool(true)})
 	palette   = []string{"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"}
 	heatColor = []string{"", "#5470c6", "#73c0de", "#fac858", "#ee6666"}
 )
@@ -69,7 +72,7 @@ func drawFunnel(v any, c *chartMaker) view {
 		return empty(fmt.Sprintf("Nobody entered this funnel between %s and %s.", f.From, f.To))
 	}
 	b := charts.NewBar()
-	b.SetGlobalOptions(c.init("300px"), gridOpts, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
+	b.SetGlobalOptions(c.init("260px"), hbarGrid, noLegend, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}))
 	var names []string
 	var data []opts.BarData
@@ -153,8 +156,8 @@ func drawHeatDistribution(v any, c *chartMaker) view {
 		total += n
 		data = append(data, opts.PieData{Name: fmt.Sprintf("%d %s", lvl, kpi.HeatLabels[lvl]), Value: n, ItemStyle: &opts.ItemStyle{Color: heatColor[lvl]}})
 	}
-	p.AddSeries("people", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"35%", "65%"}, Center: []string{"50%", "58%"}}),
-		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "{b}: {c}"}))
+	p.AddSeries("people", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"35%", "70%"}, Center: []string{"50%", "56%"}}),
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(false)}))
 	t := &table{Head: []string{"level", "people", "share"}}
 	for lvl := 1; lvl <= 4; lvl++ {
 		n := h.Latest.Levels[lvl]
@@ -169,7 +172,9 @@ func drawHeatTrend(v any, c *chartMaker) view {
 		return empty(scoreNote("Heat", h.Scores))
 	}
 	b := charts.NewBar()
-	b.SetGlobalOptions(c.init("300px"), legendTop, tooltip, gridOpts)
+	coldName := fmt.Sprintf("1 %s (%%)", kpi.HeatLabels[1])
+	b.SetGlobalOptions(c.init("300px"), tooltip, gridOpts,
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0", Type: "scroll", Selected: map[string]bool{coldName: false}}))
 	var x []string
 	for _, s := range h.Trend {
 		x = append(x, s.AsOf)
@@ -187,7 +192,7 @@ func drawHeatTrend(v any, c *chartMaker) view {
 		b.AddSeries(fmt.Sprintf("%d %s (%%)", lvl, kpi.HeatLabels[lvl]), d,
 			charts.WithBarChartOpts(opts.BarChart{Stack: "heat"}), charts.WithItemStyleOpts(opts.ItemStyle{Color: heatColor[lvl]}))
 	}
-	notes := []string{"Share of people per level on each scoring day.", scoreNote("Newest heat", h.Scores)}
+	notes := []string{"Share of people per level on each scoring day; cold is hidden (tap it in the legend to show it).", scoreNote("Newest heat", h.Scores)}
 	if len(h.Trend) == 1 {
 		notes = append(notes, "Only one scoring day in this period: run `calore score heat` regularly (or widen the period) for a trend.")
 	}
@@ -221,11 +226,12 @@ func drawFundraising(v any, c *chartMaker) view {
 		exc = append(exc, opts.LineData{Value: f.Targets.Excellence})
 	}
 	dashed := charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed"})
+	noSymbol := charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)})
 	l.SetXAxis(x).
 		AddSeries("raised (cumulative)", cum, charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.2)})).
-		AddSeries("threshold", thr, dashed, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#fac858"})).
-		AddSeries("target", tgt, dashed, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#91cc75"})).
-		AddSeries("excellence", exc, dashed, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3ba272"}))
+		AddSeries("threshold", thr, dashed, noSymbol, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#fac858"})).
+		AddSeries("target", tgt, dashed, noSymbol, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#91cc75"})).
+		AddSeries("excellence", exc, dashed, noSymbol, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3ba272"}))
 	note := fmt.Sprintf("%d through %s: %s EUR from %d gifts, %s of the target (%s): %s.", f.Year, f.Through, num(f.Total), f.Gifts,
 		pct(f.Total/f.Targets.Target), num(f.Targets.Target), f.Level)
 	return view{Charts: []template.HTML{c.html(l)}, Notes: []string{note,
@@ -235,7 +241,7 @@ func drawFundraising(v any, c *chartMaker) view {
 func drawCompanies(v any, c *chartMaker) view {
 	r := v.(kpi.CompaniesResult)
 	b := charts.NewBar()
-	b.SetGlobalOptions(c.init("280px"), gridOpts, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
+	b.SetGlobalOptions(c.init("260px"), hbarGrid, noLegend, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}))
 	names := []string{"companies", "active partnership", "contacted in period", "contracts active", "contracts expired"}
 	vals := []int64{r.Companies, r.ActivePartners, r.Contacted, r.Contracts["active"], r.Contracts["expired"]}
@@ -271,7 +277,7 @@ func drawCounts(title string, cs []kpi.Count, c *chartMaker) view {
 		cs = cs[:top]
 	}
 	b := charts.NewBar()
-	b.SetGlobalOptions(c.init(fmt.Sprintf("%dpx", 60+26*len(cs))), gridOpts, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
+	b.SetGlobalOptions(c.init(fmt.Sprintf("%dpx", 40+26*len(cs))), hbarGrid, noLegend, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}))
 	var names []string
 	var d []opts.BarData
@@ -344,8 +350,8 @@ func drawClusters(v any, c *chartMaker) view {
 	}
 	s := charts.NewScatter()
 	s.SetGlobalOptions(c.init("360px"), legendTop, gridOpts, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
-		charts.WithXAxisOpts(opts.XAxis{Name: "PC1", Type: "value", Scale: opts.Bool(true)}),
-		charts.WithYAxisOpts(opts.YAxis{Name: "PC2", Type: "value", Scale: opts.Bool(true)}))
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Scale: opts.Bool(true)}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Scale: opts.Bool(true)}))
 	var ks []int
 	for k := range byCluster {
 		ks = append(ks, k)
@@ -354,7 +360,7 @@ func drawClusters(v any, c *chartMaker) view {
 	for _, k := range ks {
 		s.AddSeries(fmt.Sprintf("%d: %s", k, labels[k]), byCluster[k], charts.WithItemStyleOpts(opts.ItemStyle{Color: palette[k%len(palette)]}))
 	}
-	return view{Charts: []template.HTML{c.html(s)}, Notes: []string{scoreNote("Clusters", r.Scores), fmt.Sprintf("%d organisations.", len(r.Points))}}
+	return view{Charts: []template.HTML{c.html(s)}, Notes: []string{scoreNote("Clusters", r.Scores), fmt.Sprintf("%d organisations; x: first principal component, y: second.", len(r.Points))}}
 }
 
 func drawClusterProfiles(v any, c *chartMaker) view {
@@ -395,7 +401,7 @@ func drawCohorts(v any, c *chartMaker) view {
 	if len(days) == 1 {
 		// One scoring day: a bar per decade reads better than one-point lines.
 		b := charts.NewBar()
-		b.SetGlobalOptions(c.init("300px"), legendTop, tooltip, gridOpts, charts.WithYAxisOpts(opts.YAxis{Name: "mean heat level", Min: 1}))
+		b.SetGlobalOptions(c.init("300px"), legendTop, tooltip, gridOpts, charts.WithYAxisOpts(opts.YAxis{Min: 1}))
 		var x []string
 		var mean, warm []opts.BarData
 		for _, d := range ds {
@@ -408,7 +414,7 @@ func drawCohorts(v any, c *chartMaker) view {
 		ch = b
 	} else {
 		l := charts.NewLine()
-		l.SetGlobalOptions(c.init("320px"), legendTop, tooltip, gridOpts, charts.WithYAxisOpts(opts.YAxis{Name: "mean heat level", Min: 1}))
+		l.SetGlobalOptions(c.init("320px"), legendTop, tooltip, gridOpts, charts.WithYAxisOpts(opts.YAxis{Min: 1}))
 		l.SetXAxis(days)
 		for _, d := range ds {
 			var data []opts.LineData
