@@ -40,6 +40,7 @@ commands:
   relay     publish the PostgreSQL outbox to Kafka
   sink      consume Kafka into the ClickHouse warehouse
   serve     HTTP: tracking endpoints, API, dashboards, /metrics
+  user      back-office users and API tokens (add, token, revoke, list; docs/access.md)
   score     run the scoring jobs ([--as-of YYYY-MM-DD] [heat|donation|clusters|funnels|turnout …])
   seed      load the synthetic university (--scale demo|full --seed N) into an empty store
   bi        Power BI: the bi database's status, a .pbids connection file (docs/powerbi.md)
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdSeed(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(ctx, cfg, logger, args[1:], stdout)
+	case "user":
+		return cmdUser(ctx, cfg, logger, args[1:], os.Stdin, stdout, stderr)
 	case "bi":
 		return cmdBI(ctx, cfg, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
