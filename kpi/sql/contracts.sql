@@ -1,9 +1,11 @@
 -- Research contracts (latest version before @to_day) by state as of
 -- @to_day: draft, cancelled, not started (start after the day), expired
 -- (ended before the day, or closed/expired without an end date), active.
+-- Dates are compared as 'YYYY-MM-DD' text (multiIf evaluates every branch,
+-- so a toDate of an empty date would fail).
 SELECT multiIf(status IN ('draft', 'cancelled'), status,
-               start != '' AND toDate(substring(start, 1, 10)) > toDate(@to_day), 'not started',
-               finish != '' AND toDate(substring(finish, 1, 10)) < toDate(@to_day), 'expired',
+               start != '' AND substring(start, 1, 10) > @to_day, 'not started',
+               finish != '' AND substring(finish, 1, 10) < @to_day, 'expired',
                finish = '' AND status IN ('expired', 'closed'), 'expired',
                'active') AS state,
        count() AS contracts
