@@ -202,3 +202,47 @@ func TestAuditLog(t *testing.T) {
 	want(t, e.do("GET", "/api/audit", tok, nil), 403, "audit for non-admin")
 	want(t, e.do("GET", "/api/audit?from=yesterday", admin, nil), 400, "bad from")
 }
+
+// TestDashboardGuard: the mounted dashboards need a user, and the restricted
+// ones their resource; assets are public.
+func TestDashboardGuard(t *testing.T) {
+	t.Parallel()
+	var seen int64
+	stub := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen, _ = CurrentUser(r)
+		w.WriteHeader(http.StatusOK)
+	})
+	e := newTestEnv(t, func(d *Deps) { d.Dashboards = stub })
+	alumni, atok := e.user(calore.Role{Office: access.Alumni, Role: calore.RoleEditor})
+	_, ftok := e.user(calore.Role{Office: access.Fundraising, Role: calore.RoleReadOnly})
+	cases := []struct {
+		path, token string
+		status      int
+	}{
+		{"/dashboards/assets/echarts.min.js", "", 200},
+		{"/dashboards/managers", "", 401},
+		{"/dashboards/managers", atok, 200},
+		{"/dashboards/engagement", atok, 200},
+		{"/dashboards/fundraisers", atok, 403},
+		{"/dashboards/fundraisers/prospects.csv", atok, 403},
+		{"/dashboards/data/prospects", atok, 403},
+		{"/dashboards/data/fundraising", atok, 403},
+		{"/dashboards/companies", atok, 403},
+		{"/dashboards/fundraisers", ftok, 200},
+		{"/dashboards/data/prospects", ftok, 200},
+		{"/dashboards/companies", ftok, 200},
+	}
+	for _, c := range cases {
+		if resp := e.do("GET", c.path, c.token, nil); resp.status != c.status {
+			t.Errorf("%s: %d, want %d: %s", c.path, resp.status, c.status, resp.body)
+		}
+	}
+	e.do("GET", "/dashboards/managers", atok, nil)
+	if seen != alumni.ID {
+		t.Errorf("CurrentUser %d, want %d", seen, alumni.ID)
+	}
+	resp := e.do("GET", "/dashboards/managers", "", nil, "Accept", "text/html")
+	if resp.status != 303 || resp.header.Get("Location") != "/login?next=%2Fdashboards%2Fmanagers" {
+		t.Errorf("browser without a session: %d %v", resp.status, resp.header)
+	}
+}

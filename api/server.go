@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -136,7 +137,7 @@ func (s *Server) newRouter() chi.Router {
 		r.Method(http.MethodGet, "/metrics", s.deps.Metrics)
 	}
 	if s.deps.Dashboards != nil {
-		r.Mount("/dashboards", s.deps.Dashboards) // package dashboards: dashboards.Routes(deps)
+		r.Mount("/dashboards", s.guardDashboards(s.deps.Dashboards)) // package dashboards: dashboards.Routes(deps)
 	}
 	for _, rt := range s.routes {
 		r.With(s.authorize(rt.perm)).Method(rt.method, rt.pattern, rt.handler)
@@ -214,4 +215,71 @@ func sameOrigin(r *http.Request) bool {
 	}
 	u, err := url.Parse(o)
 	return err == nil && u.Host == r.Host
+}
+
+// CurrentUser tells the dashboards who is signed in: the user of a request
+// that went through the server's access check (dashboards.Deps.CurrentUser).
+func CurrentUser(r *http.Request) (int64, bool) {
+	p := principal(r)
+	if p == nil {
+		return 0, false
+	}
+	return p.User.ID, true
+}
+
+// dashboardScopes are the dashboards (paths under /dashboards) that show
+// data of a restricted resource; every other dashboard needs a signed-in
+// user with any role (access.Self). The first matching prefix wins.
+var dashboardScopes = []struct {
+	prefix   string
+	resource string
+}{
+	{"/fundraisers", access.Predictions},
+	{"/data/prospects", access.Predictions},
+	{"/data/fundraising", access.KPIDonations},
+	{"/companies", access.Clusters},
+	{"/data/clusters", access.Clusters},
+	{"/data/cluster_profiles", access.Clusters},
+	{"/data/companies", access.KPICompanies},
+}
+
+// dashboardPerm is what a path under /dashboards needs.
+func dashboardPerm(rest string) access.Permission {
+	for _, d := range dashboardScopes {
+		if rest == d.prefix || strings.HasPrefix(rest, d.prefix+"/") || strings.HasPrefix(rest, d.prefix+".") {
+			return perm(d.resource, access.Read)
+		}
+	}
+	return perm(access.Self, access.Read)
+}
+
+// guardDashboards puts the dashboards behind the login: a browser without a
+// session goes to /login and comes back; the restricted dashboards need
+// their resource; the ECharts assets are public.
+func (s *Server) guardDashboards(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest := strings.TrimPrefix(r.URL.Path, "/dashboards")
+		if strings.HasPrefix(rest, "/assets/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.access.Authenticate(r.Context(), r)
+		if err != nil {
+			if errorsIsUnauth(err) && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		if p.Via == "session" && !safeMethod(r.Method) && !sameOrigin(r) {
+			s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
+			return
+		}
+		if need := dashboardPerm(rest); !p.Can(need) {
+			s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "your roles do not allow %s on %s", need.Action, need.Resource))
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
 }

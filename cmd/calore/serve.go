@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +10,16 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/calore-crm/calore/api"
 	"github.com/calore-crm/calore/config"
+	"github.com/calore-crm/calore/dashboards"
 	"github.com/calore-crm/calore/ingest"
 	"github.com/calore-crm/calore/ingest/tracking"
 )
@@ -75,14 +77,18 @@ func cmdServe(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 // serveApp is everything `calore serve` runs: the router and what must be
 // closed after it.
 type serveApp struct {
-	router   chi.Router
-	registry *prometheus.Registry
-	producer *tracking.Producer
+	router    http.Handler
+	registry  *prometheus.Registry
+	producer  *tracking.Producer
+	api       *api.Server
+	pool      *pgxpool.Pool
+	warehouse driver.Conn
 }
 
 // newServeApp wires the server: a Prometheus registry of its own, the
-// tracking producer and endpoints, and the router. Later parts (REST API,
-// dashboards) mount on app.router.
+// tracking producer and endpoints, and the router of package api, which
+// mounts tracking under /t, /metrics, /healthz, the REST API under /api,
+// login and the dashboards.
 func newServeApp(cfg config.Config, logger *slog.Logger) (*serveApp, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
@@ -117,11 +123,62 @@ func newServeApp(cfg config.Config, logger *slog.Logger) (*serveApp, error) {
 		_ = producer.Close(context.Background())
 		return nil, fmt.Errorf("calore serve: %w", err)
 	}
-	return &serveApp{router: newRouter(track, reg, producer), registry: reg, producer: producer}, nil
+	app := &serveApp{registry: reg, producer: producer}
+	if err := app.mountAPI(cfg, logger, track); err != nil {
+		_ = app.close(context.Background())
+		return nil, fmt.Errorf("calore serve: %w", err)
+	}
+	return app, nil
+}
+
+// mountAPI connects to PostgreSQL and ClickHouse (lazily: the server starts,
+// and tracking works, while they are away; /readyz tells) and builds the
+// router of package api around the tracking endpoints, /metrics, /healthz
+// and the dashboards.
+func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.Handler) error {
+	pgcfg, err := pgxpool.ParseConfig(cfg.PostgresDSN)
+	if err != nil {
+		return fmt.Errorf("parse postgres dsn: %w", err)
+	}
+	if a.pool, err = pgxpool.NewWithConfig(context.Background(), pgcfg); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	a.warehouse, err = clickhouse.Open(&clickhouse.Options{
+		Addr: cfg.ClickHouse.Addr, Protocol: clickhouse.Native,
+		Auth:        clickhouse.Auth{Database: cfg.ClickHouse.Database, Username: cfg.ClickHouse.User, Password: cfg.ClickHouse.Password},
+		DialTimeout: 5 * time.Second, MaxOpenConns: 16, MaxIdleConns: 8, ConnMaxLifetime: time.Hour,
+	})
+	if err != nil {
+		return fmt.Errorf("clickhouse: %w", err)
+	}
+	dash := dashboards.Routes(dashboards.Deps{Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser})
+	a.api, err = api.NewServer(api.Deps{
+		Pool: a.pool, Warehouse: a.warehouse, KafkaBrokers: cfg.KafkaBrokers, Logger: logger,
+		Tracking:   track,
+		Metrics:    promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
+		Health:     spoolHealth(a.producer),
+		Dashboards: dash,
+	})
+	if err != nil {
+		return err
+	}
+	a.router = a.api
+	return nil
 }
 
 func (a *serveApp) close(ctx context.Context) error {
-	return a.producer.Close(ctx)
+	var errs []error
+	if a.api != nil {
+		errs = append(errs, a.api.Close(ctx))
+	}
+	errs = append(errs, a.producer.Close(ctx))
+	if a.warehouse != nil {
+		errs = append(errs, a.warehouse.Close())
+	}
+	if a.pool != nil {
+		a.pool.Close()
+	}
+	return errors.Join(errs...)
 }
 
 // spoolSizer is what /healthz reports about the tracking producer.
@@ -129,19 +186,10 @@ type spoolSizer interface {
 	SpoolSize() (events, bytes int64)
 }
 
-// newRouter is the HTTP surface of `calore serve`: tracking under /t,
-// /metrics and /healthz. The API and dashboards add their routes to the
-// returned router.
-func newRouter(track http.Handler, reg *prometheus.Registry, spool spoolSizer) chi.Router {
-	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
-	r.Mount("/t", track)
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+// spoolHealth is what /healthz reports about the tracking producer.
+func spoolHealth(spool spoolSizer) func() map[string]any {
+	return func() map[string]any {
 		events, bytes := spool.SpoolSize()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "tracking_spool_events": events, "tracking_spool_bytes": bytes})
-	})
-	return r
+		return map[string]any{"tracking_spool_events": events, "tracking_spool_bytes": bytes}
+	}
 }
