@@ -201,3 +201,22 @@ func TestMerge(t *testing.T) {
 		}
 	}
 }
+
+func TestCountries(t *testing.T) {
+	c := newCountries()
+	for in, want := range map[string]string{
+		"IT": "IT", "it": "IT", "ITA": "IT", "Italia": "IT", "ITALY": "IT", "Germania": "DE", "Deutschland": "DE", "DEU": "DE",
+		"Stati Uniti": "US", "USA": "US", "Regno Unito": "GB", "Repubblica Ceca": "CZ", "Cechia": "CZ", "Russia": "RU",
+		"Türkiye": "TR", "Turchia": "TR", "Vietnam": "VN", "Grecia": "GR", "Arabia Saudita": "SA", "Città del Vaticano": "VA",
+		"Svizzera": "CH", "España": "ES", "  francia ": "FR",
+	} {
+		if got, ok := c.code(in); !ok || got != want {
+			t.Errorf("code(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"Atlantide", "", "EU", "Lombardia", "XX"} {
+		if got, ok := c.code(bad); ok {
+			t.Errorf("code(%q) = %q, want no country", bad, got)
+		}
+	}
+}

@@ -52,6 +52,8 @@ type Parser struct {
 	Layout    *Layout
 	DefaultCC string         // country code for phone numbers written without one, "39"
 	Location  *time.Location // of times written without a zone
+
+	countries countries // built on first use
 }
 
 // Parse parses one data record. It returns every problem of the row; the
@@ -204,6 +206,17 @@ func (p *Parser) value(f Field, cell string) (any, error) {
 		return nil, nil
 	case TypeEnum:
 		return parseEnum(f, s)
+	case TypeCountry, TypeNationality:
+		if p.countries == nil {
+			p.countries = newCountries()
+		}
+		if code, ok := p.countries.code(s); ok {
+			return code, nil
+		}
+		if f.Type == TypeNationality {
+			return s, nil
+		}
+		return nil, fmt.Errorf("not a country: %q (write its name or an ISO code such as IT)", s)
 	case TypeCode:
 		return strings.ToUpper(strings.NewReplacer(" ", "", ".", "", "-", "", "/", "").Replace(ASCII(s))), nil
 	}

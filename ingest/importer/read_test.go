@@ -262,3 +262,33 @@ func TestXLSXDateCell(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCountry(t *testing.T) {
+	l, err := MapHeader(contactSpec, []string{"Email", "Nazione", "Nazionalità"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Parser{Layout: l, DefaultCC: "39"}
+	row, errs := p.Parse(2, []string{"a@example.com", "Germania", "italiana"})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	values := func(r Row) map[string]any {
+		m := map[string]any{}
+		for i, c := range l.StageColumns() {
+			m[c] = r.Values[i]
+		}
+		return m
+	}
+	if got := values(row); got["country"] != "DE" || got["nationality"] != "italiana" {
+		t.Errorf("country %v nationality %v", got["country"], got["nationality"])
+	}
+	row, _ = p.Parse(3, []string{"a@example.com", "Italy", "Italia"})
+	if got := values(row); got["country"] != "IT" || got["nationality"] != "IT" {
+		t.Errorf("country %v nationality %v", got["country"], got["nationality"])
+	}
+	_, errs = p.Parse(4, []string{"a@example.com", "Atlantide", ""})
+	if len(errs) != 1 || errs[0].String() != `row 4, column B (Nazione): not a country: "Atlantide" (write its name or an ISO code such as IT)` {
+		t.Errorf("errors %v", errs)
+	}
+}

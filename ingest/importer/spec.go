@@ -53,6 +53,8 @@ const (
 	TypeList                    // values separated by ; or |, each cleaned
 	TypeEnum                    // one of Field.Values, matched folded
 	TypeCode                    // identifiers (VAT number, tax code): upper case, no spaces or dots
+	TypeCountry                 // ISO 3166-1 alpha-2 from a code or a name ("Italia", "Germany", "DEU" → IT, DE, DE)
+	TypeNationality             // as TypeCountry when it names a country, else kept as written ("italiana")
 )
 
 // Field is one importable field of a kind: its name (also its staging column),
@@ -114,8 +116,8 @@ var contactSpec = Spec{Kind: Contacts, Fields: []Field{
 	{Name: "kind", Type: TypeEnum, Values: personKinds, Aliases: personKindAliases, Synonyms: []string{"kind", "type", "contact type", "category", "tipo", "tipologia", "categoria", "tipo contatto", "ruolo"}},
 	{Name: "minor", Type: TypeBool, Synonyms: []string{"minor", "is minor", "under 18", "minorenne"}},
 	{Name: "language", Type: TypeText, Synonyms: []string{"language", "lingua", "idioma", "sprache"}},
-	{Name: "nationality", Type: TypeText, Synonyms: []string{"nationality", "citizenship", "nazionalita", "cittadinanza"}},
-	{Name: "country", Type: TypeText, Synonyms: []string{"country", "nation", "nazione", "paese", "stato", "pays", "land"}},
+	{Name: "nationality", Type: TypeNationality, Synonyms: []string{"nationality", "citizenship", "nazionalita", "cittadinanza"}},
+	{Name: "country", Type: TypeCountry, Synonyms: []string{"country", "nation", "nazione", "paese", "stato", "pays", "land"}},
 	{Name: "region", Type: TypeText, Synonyms: []string{"region", "regione", "state", "county"}},
 	{Name: "province", Type: TypeText, Synonyms: []string{"province", "provincia", "prov", "prov."}},
 	{Name: "city", Type: TypeText, Synonyms: []string{"city", "town", "citta", "comune", "localita", "ville", "stadt"}},
@@ -150,7 +152,7 @@ var organisationSpec = Spec{Kind: Organisations, Fields: []Field{
 	{Name: "size_class", Type: TypeEnum, Values: []string{"micro", "small", "medium", "large"}, Aliases: sizeAliases, Synonyms: []string{"size", "size class", "dimensione", "dimensione azienda", "classe dimensionale"}},
 	{Name: "revenue", Type: TypeAmount, Synonyms: []string{"revenue", "turnover", "fatturato", "ricavi"}},
 	{Name: "territory", Type: TypeText, Synonyms: []string{"territory", "territorio", "area geografica"}},
-	{Name: "country", Type: TypeText, Synonyms: []string{"country", "nazione", "paese", "stato"}},
+	{Name: "country", Type: TypeCountry, Synonyms: []string{"country", "nazione", "paese", "stato"}},
 	{Name: "region", Type: TypeText, Synonyms: []string{"region", "regione"}},
 	{Name: "province", Type: TypeText, Synonyms: []string{"province", "provincia", "prov"}},
 	{Name: "city", Type: TypeText, Synonyms: []string{"city", "citta", "comune", "sede", "localita"}},
