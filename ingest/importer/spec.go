@@ -40,21 +40,21 @@ func ParseKind(s string) (Kind, error) {
 type FieldType int
 
 const (
-	TypeText   FieldType = iota // trimmed, white space collapsed, NFC
-	TypeName                    // text kept as written plus an ASCII twin (column <name>_ascii)
-	TypeEmail                   // normalised address
-	TypePhone                   // +digits
-	TypeInt                     // whole number
-	TypeYear                    // whole number between 1900 and 2100
-	TypeDate                    // day: 2006-01-02, 02/01/2006, 02.01.2006 or an Excel serial
-	TypeTime                    // instant: a date, or a date with hh:mm[:ss], Europe/Rome when no zone
-	TypeAmount                  // decimal, "1.234,56" and "1,234.56" both read
-	TypeBool                    // sì/si/yes/true/1/x and no/false/0
-	TypeList                    // values separated by ; or |, each cleaned
-	TypeEnum                    // one of Field.Values, matched folded
-	TypeCode                    // identifiers (VAT number, tax code): upper case, no spaces or dots
-	TypeCountry                 // ISO 3166-1 alpha-2 from a code or a name ("Italia", "Germany", "DEU" → IT, DE, DE)
-	TypeNationality             // as TypeCountry when it names a country, else kept as written ("italiana")
+	TypeText        FieldType = iota // trimmed, white space collapsed, NFC
+	TypeName                         // text kept as written plus an ASCII twin (column <name>_ascii)
+	TypeEmail                        // normalised address
+	TypePhone                        // +digits
+	TypeInt                          // whole number
+	TypeYear                         // whole number between 1900 and 2100
+	TypeDate                         // day: 2006-01-02, 02/01/2006, 02.01.2006 or an Excel serial
+	TypeTime                         // instant: a date, or a date with hh:mm[:ss], Europe/Rome when no zone
+	TypeAmount                       // decimal, "1.234,56" and "1,234.56" both read
+	TypeBool                         // sì/si/yes/true/1/x and no/false/0
+	TypeList                         // values separated by ; or |, each cleaned
+	TypeEnum                         // one of Field.Values, matched folded
+	TypeCode                         // identifiers (VAT number, tax code): upper case, no spaces or dots
+	TypeCountry                      // ISO 3166-1 alpha-2 from a code or a name ("Italia", "Germany", "DEU" → IT, DE, DE)
+	TypeNationality                  // as TypeCountry when it names a country, else kept as written ("italiana")
 )
 
 // Field is one importable field of a kind: its name (also its staging column),
