@@ -253,7 +253,7 @@ func TestClustersAndFunnels(t *testing.T) {
 	resp := e.do("GET", "/api/clusters", research, nil)
 	want(t, resp, 200, "clusters")
 	resp.json(t, &cl)
-	if cl.Organisations != 3 || len(cl.Clusters) != 2 || cl.Clusters[0].Size != 2 || cl.Clusters[0].X != 2 || cl.Clusters[1].Label != "label 1" || cl.Clusters[0].Features["size"] != 2 {
+	if cl.AsOf != "2026-01-01" || cl.Organisations != 3 || len(cl.Clusters) != 2 || cl.Clusters[0].Size != 2 || cl.Clusters[0].X != 2 || cl.Clusters[1].Label != "label 1" || cl.Clusters[0].Features["size"] != 2 {
 		t.Errorf("clusters: %s", resp.body)
 	}
 	e.do("GET", "/api/clusters?as_of="+old.Format(time.DateOnly), research, nil).json(t, &cl)

@@ -121,10 +121,11 @@ func (s *Server) clustering(ctx context.Context, r *http.Request) (string, strin
 	defer rows.Close()
 	var out []clusterMember
 	var version string
+	var day time.Time
 	for rows.Next() {
 		var m clusterMember
 		var feats string
-		if err := rows.Scan(&m.OrganisationID, &m.Cluster, &m.Label, &m.X, &m.Y, &feats, &version); err != nil {
+		if err := rows.Scan(&m.OrganisationID, &m.Cluster, &m.Label, &m.X, &m.Y, &feats, &version, &day); err != nil {
 			return "", "", nil, fmt.Errorf("read company clusters: %w", err)
 		}
 		if err := json.Unmarshal([]byte(feats), &m.Features); err != nil {
@@ -135,11 +136,10 @@ func (s *Server) clustering(ctx context.Context, r *http.Request) (string, strin
 	if err := rows.Err(); err != nil {
 		return "", "", nil, fmt.Errorf("read company clusters: %w", err)
 	}
-	day := ""
-	if !asOf.Equal(time.Unix(0, 0).UTC()) {
-		day = asOf.Format(time.DateOnly)
+	if len(out) == 0 {
+		return "", "", []clusterMember{}, nil
 	}
-	return day, version, out, nil
+	return day.Format(time.DateOnly), version, out, nil
 }
 
 // clusters lists the clusters of companies with their profiles (R5.3).

@@ -9,7 +9,8 @@ SELECT
     argMax(x, computed_at) AS x,
     argMax(y, computed_at) AS y,
     argMax(features, computed_at) AS features,
-    argMax(model_version, computed_at) AS model_version
+    argMax(model_version, computed_at) AS model_version,
+    any(as_of) AS day
 FROM company_clusters
 WHERE as_of = (SELECT if(toDate(?) = toDate('1970-01-01'), max(as_of), toDate(?)) FROM company_clusters)
 GROUP BY organisation_id
