@@ -2,6 +2,7 @@ package importer
 
 import (
 	"strings"
+	"sync"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
@@ -21,6 +22,10 @@ var countryAliases = map[string]string{
 	"corea": "KR", "south korea": "KR", "vaticano": "VA", "persia": "IR", "birmania": "MM", "burma": "MM",
 	"turkey": "TR", "turchia": "TR", "turkiye": "TR", "ivory coast": "CI", "costa d avorio": "CI",
 }
+
+// countryTable is built once, on first use, and only read after: a lookup
+// table like a constant, not state.
+var countryTable = sync.OnceValue(newCountries)
 
 func newCountries() countries {
 	c := countries{}

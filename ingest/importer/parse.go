@@ -52,8 +52,6 @@ type Parser struct {
 	Layout    *Layout
 	DefaultCC string         // country code for phone numbers written without one, "39"
 	Location  *time.Location // of times written without a zone
-
-	countries countries // built on first use
 }
 
 // Parse parses one data record. It returns every problem of the row; the
@@ -207,10 +205,7 @@ func (p *Parser) value(f Field, cell string) (any, error) {
 	case TypeEnum:
 		return parseEnum(f, s)
 	case TypeCountry, TypeNationality:
-		if p.countries == nil {
-			p.countries = newCountries()
-		}
-		if code, ok := p.countries.code(s); ok {
+		if code, ok := countryTable().code(s); ok {
 			return code, nil
 		}
 		if f.Type == TypeNationality {
