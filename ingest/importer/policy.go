@@ -72,9 +72,10 @@ func ParsePolicies(spec Spec, s string) (Policies, error) {
 	return p, errors.Join(problems...)
 }
 
-// Merge applies a policy to one field in Go, as the SQL merge does set-wise:
-// old is the stored value, nw the file's; empty means "none". It is the
-// reference the SQL is tested against and what --dry-run explains with.
+// Merge states the rule of a policy for one field in Go: old is the stored
+// value, nw the file's; empty means "none". The import applies the same rule
+// set-wise in SQL (column.mergeExprs); TestMerge pins the rule and
+// TestMergeByEmail checks the SQL against it, policy by policy.
 func Merge(p Policy, old, nw string) string {
 	if nw == "" {
 		return old
