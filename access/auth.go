@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -36,6 +35,7 @@ type Store interface {
 	CreateSession(ctx context.Context, tokenHash []byte, userID int64, expiresAt time.Time) error
 	SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (int64, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
 	APITokenUser(ctx context.Context, tokenHash []byte, now time.Time) (userID, tokenID int64, err error)
 	Audit(ctx context.Context, a *calore.AuditEntry) error
 }
@@ -142,6 +142,9 @@ func (s *Service) Login(ctx context.Context, username, password string) (string,
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !u.Active(s.opt.Now()) {
 		return "", nil, fail
 	}
+	if _, err := s.store.DeleteExpiredSessions(ctx, s.opt.Now()); err != nil {
+		return "", nil, fmt.Errorf("login: %w", err)
+	}
 	id, h, err := NewSecret("")
 	if err != nil {
 		return "", nil, fmt.Errorf("login: %w", err)
@@ -226,6 +229,3 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request) (*Principal
 	p.User = u
 	return p, nil
 }
-
-// SameSecret compares two secrets in constant time.
-func SameSecret(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

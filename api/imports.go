@@ -116,6 +116,24 @@ type jobs struct {
 
 func newJobs() *jobs { return &jobs{byID: map[string]*job{}} }
 
+// jobRetention is how long a finished job's report stays readable.
+const jobRetention = 24 * time.Hour
+
+// add registers a job and forgets those finished more than jobRetention ago.
+func (js *jobs) add(j *job, now time.Time) {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	for id, old := range js.byID {
+		old.mu.Lock()
+		gone := old.Finished != nil && now.Sub(*old.Finished) > jobRetention
+		old.mu.Unlock()
+		if gone {
+			delete(js.byID, id)
+		}
+	}
+	js.byID[j.ID] = j
+}
+
 func (js *jobs) wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { js.wg.Wait(); close(done) }()
@@ -179,9 +197,7 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 	if opts.Source == "" {
 		opts.Source = "import:" + j.File
 	}
-	s.jobs.mu.Lock()
-	s.jobs.byID[j.ID] = j
-	s.jobs.mu.Unlock()
+	s.jobs.add(j, s.now())
 	if err := s.audit(r, "create", "import", j.ID, map[string]string{"kind": j.Kind, "file": j.File, "bytes": strconv.FormatInt(size, 10)}); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())

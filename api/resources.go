@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/access"
@@ -27,7 +28,7 @@ type filter struct {
 	param string
 	col   string
 	op    string
-	kind  string // "text", "int", "bool", "time", "date", "lower" (text lower-cased ASCII)
+	kind  string // "text", "int", "bool", "time", "date", "lower" (lower-case ASCII), "key" (as a name key)
 }
 
 // resource is the CRUD, search and export of one kind of record through the
@@ -39,11 +40,13 @@ type resource[T any] struct {
 	personal bool   // reads are audited (personal data, R7.3)
 	meta     func(*T) *calore.Meta
 	get      func(context.Context, int64) (*T, error)
-	create   func(context.Context, *T) error
-	update   func(context.Context, *T) error
-	del      func(context.Context, int64, int) error
 	search   func(context.Context, postgres.SearchQuery) ([]*T, int64, error)
-	filters  []filter
+	// Changes take the store to run on: the change and its audit line
+	// commit in one transaction (method expressions of *postgres.Store).
+	create  func(*postgres.Store, context.Context, *T) error
+	update  func(*postgres.Store, context.Context, *T) error
+	del     func(*postgres.Store, context.Context, int64, int) error
+	filters []filter
 }
 
 // page is a list response.
@@ -133,6 +136,15 @@ func parseValue(f filter, raw string) (any, error) {
 		return t, nil
 	case "lower":
 		return strings.ToLower(postgres.ASCII(raw)), nil
+	case "key": // as people.name_key: lower-case ASCII letters and digits, words apart
+		k := strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == ' ':
+				return r
+			}
+			return -1
+		}, strings.ToLower(postgres.ASCII(raw)))
+		return strings.Join(strings.Fields(k), " "), nil
 	}
 	return raw, nil
 }
@@ -224,15 +236,17 @@ func (res resource[T]) doCreate(s *Server, w http.ResponseWriter, r *http.Reques
 		return
 	}
 	*res.meta(rec) = calore.Meta{}
-	if err := res.create(r.Context(), rec); err != nil {
+	err := s.change(r, func(st *postgres.Store) error {
+		if err := res.create(st, r.Context(), rec); err != nil {
+			return err
+		}
+		return s.auditWith(st, r, "create", res.noun, strconv.FormatInt(res.meta(rec).ID, 10), nil)
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	id := res.meta(rec).ID
-	if err := s.audit(r, "create", res.noun, strconv.FormatInt(id, 10), nil); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	w.Header().Set("Location", fmt.Sprintf("/api/%s/%d", res.path, id))
 	writeJSON(w, http.StatusCreated, rec)
 }
@@ -261,11 +275,13 @@ func (res resource[T]) doUpdate(s *Server, w http.ResponseWriter, r *http.Reques
 		return
 	}
 	m.ID = id
-	if err := res.update(r.Context(), rec); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.audit(r, "update", res.noun, strconv.FormatInt(id, 10), nil); err != nil {
+	err = s.change(r, func(st *postgres.Store) error {
+		if err := res.update(st, r.Context(), rec); err != nil {
+			return err
+		}
+		return s.auditWith(st, r, "update", res.noun, strconv.FormatInt(id, 10), nil)
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -287,19 +303,32 @@ func (res resource[T]) doDelete(s *Server, w http.ResponseWriter, r *http.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	if err := res.del(r.Context(), id, version); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.audit(r, "delete", res.noun, strconv.FormatInt(id, 10), nil); err != nil {
+	err = s.change(r, func(st *postgres.Store) error {
+		if err := res.del(st, r.Context(), id, version); err != nil {
+			return err
+		}
+		return s.auditWith(st, r, "delete", res.noun, strconv.FormatInt(id, 10), nil)
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// change runs fn on a store inside one transaction: a change through the
+// API, its outbox event and its audit line commit together or not at all.
+func (s *Server) change(r *http.Request, fn func(*postgres.Store) error) error {
+	return pgx.BeginFunc(r.Context(), s.deps.Pool, func(tx pgx.Tx) error { return fn(postgres.NewStore(tx)) })
+}
+
 // audit writes one line of the audit log for the request's user.
 func (s *Server) audit(r *http.Request, action, entity, entityID string, detail map[string]string) error {
+	return s.auditWith(s.store, r, action, entity, entityID, detail)
+}
+
+// auditWith writes the audit line through st (a transaction's store).
+func (s *Server) auditWith(st *postgres.Store, r *http.Request, action, entity, entityID string, detail map[string]string) error {
 	a := &calore.AuditEntry{Action: action, Entity: entity, EntityID: entityID, Detail: map[string]string{"route": r.Method + " " + r.URL.Path}}
 	for k, v := range detail {
 		a.Detail[k] = v
@@ -310,7 +339,7 @@ func (s *Server) audit(r *http.Request, action, entity, entityID string, detail 
 			a.Detail["api_token"] = strconv.FormatInt(p.TokenID, 10)
 		}
 	}
-	if err := s.store.Audit(r.Context(), a); err != nil {
+	if err := st.Audit(r.Context(), a); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	return nil

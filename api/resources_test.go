@@ -47,7 +47,7 @@ func TestResourcesCRUD(t *testing.T) {
 	}{
 		{"people", "person", map[string]any{"kind": "alumnus", "first_name": "Grace", "last_name": "Hopper", "country": "US", "graduation_year": 1934,
 			"emails": []map[string]any{{"type": "personal", "address": "grace@example.org"}}, "tags": []string{"navy"}},
-			map[string]any{"city": "Arlington"}, "q=hopper&country=US&graduation_year_from=1930&tag=navy", "q=hopper&country=IT"},
+			map[string]any{"city": "Arlington"}, "q=Grace+H%C3%B6pper&country=US&graduation_year_from=1930&tag=navy", "q=hopper&country=IT"},
 		{"organisations", "organisation", map[string]any{"kind": "company", "legal_name": "Compiler Works Srl", "country": "IT", "labels": []string{"placement"}},
 			map[string]any{"size_class": "small"}, "q=compiler&label=placement", "q=compiler&kind=foundation"},
 		{"interactions", "interaction", map[string]any{"person_id": pid, "channel": "email", "occurred_at": "2025-03-01T10:00:00Z", "office": "alumni"},
@@ -127,6 +127,13 @@ func TestResourcesCRUD(t *testing.T) {
 			want(t, resp, 404, "get after delete")
 			if resp.errCode(t) != "not_found" {
 				t.Errorf("404 body: %s", resp.body)
+			}
+			// one audit line per change that happened, none for the refused ones
+			for action, n := range map[string]int{"create": 1, "update": 1, "delete": 1} {
+				trail, err := e.store.AuditLog(context.Background(), auditQuery(action, c.noun))
+				if err != nil || len(trail) != n || trail[0].EntityID != fmt.Sprint(id) {
+					t.Errorf("audit %s: %+v %v", action, trail, err)
+				}
 			}
 		})
 	}

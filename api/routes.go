@@ -26,9 +26,9 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.Person]{
 		path: "people", noun: "person", scope: access.People, personal: true,
 		meta: func(p *calore.Person) *calore.Meta { return &p.Meta },
-		get:  st.Person, create: st.CreatePerson, update: st.UpdatePerson, del: st.DeletePerson, search: st.SearchPeople,
+		get:  st.Person, create: (*postgres.Store).CreatePerson, update: (*postgres.Store).UpdatePerson, del: (*postgres.Store).DeletePerson, search: st.SearchPeople,
 		filters: []filter{
-			{param: "q", col: "name_key", op: postgres.OpLike, kind: "lower"},
+			{param: "q", col: "name_key", op: postgres.OpLike, kind: "key"},
 			text("kind"), text("status"), text("country"), text("region"), text("province"), text("city"),
 			text("degree_course"), text("macro_category"), text("top_category"), text("language"), text("nationality"),
 			{param: "graduation_year_from", col: "graduation_year", op: postgres.OpGte, kind: "int"},
@@ -42,7 +42,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.Organisation]{
 		path: "organisations", noun: "organisation", scope: access.Organisations,
 		meta: func(o *calore.Organisation) *calore.Meta { return &o.Meta },
-		get:  st.Organisation, create: st.CreateOrganisation, update: st.UpdateOrganisation, del: st.DeleteOrganisation, search: st.SearchOrganisations,
+		get:  st.Organisation, create: (*postgres.Store).CreateOrganisation, update: (*postgres.Store).UpdateOrganisation, del: (*postgres.Store).DeleteOrganisation, search: st.SearchOrganisations,
 		filters: []filter{
 			{param: "q", col: "legal_name_ascii", op: postgres.OpLike, kind: "lower"},
 			text("kind"), text("status"), text("country"), text("region"), text("province"), text("city"),
@@ -56,7 +56,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.Interaction]{
 		path: "interactions", noun: "interaction", scope: access.Interactions, personal: true,
 		meta: func(i *calore.Interaction) *calore.Meta { return &i.Meta },
-		get:  st.Interaction, create: st.CreateInteraction, update: st.UpdateInteraction, del: st.DeleteInteraction, search: st.SearchInteractions,
+		get:  st.Interaction, create: (*postgres.Store).CreateInteraction, update: (*postgres.Store).UpdateInteraction, del: (*postgres.Store).DeleteInteraction, search: st.SearchInteractions,
 		filters: []filter{
 			id("person_id"), id("organisation_id"), id("event_id"), id("campaign_id"), id("staff_user_id"),
 			text("channel"), text("direction"), text("office"),
@@ -67,7 +67,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.CalendarEvent]{
 		path: "events", noun: "event", scope: access.Events,
 		meta: func(e *calore.CalendarEvent) *calore.Meta { return &e.Meta },
-		get:  st.Event, create: st.CreateEvent, update: st.UpdateEvent, del: st.DeleteEvent, search: st.SearchEvents,
+		get:  st.Event, create: (*postgres.Store).CreateEvent, update: (*postgres.Store).UpdateEvent, del: (*postgres.Store).DeleteEvent, search: st.SearchEvents,
 		filters: []filter{
 			{param: "q", col: "name", op: postgres.OpLike, kind: "text"},
 			text("kind"), text("office"), id("parent_id"), id("series_id"),
@@ -79,7 +79,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.Registration]{
 		path: "registrations", noun: "registration", scope: access.Registrations, personal: true,
 		meta: func(r *calore.Registration) *calore.Meta { return &r.Meta },
-		get:  st.Registration, create: st.CreateRegistration, update: st.UpdateRegistration, del: st.DeleteRegistration, search: st.SearchRegistrations,
+		get:  st.Registration, create: (*postgres.Store).CreateRegistration, update: (*postgres.Store).UpdateRegistration, del: (*postgres.Store).DeleteRegistration, search: st.SearchRegistrations,
 		filters: []filter{
 			id("event_id"), id("person_id"), text("status"), text("source"),
 			{param: "is_vip", col: "is_vip", op: postgres.OpEq, kind: "bool"},
@@ -88,7 +88,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.Campaign]{
 		path: "campaigns", noun: "campaign", scope: access.Campaigns,
 		meta: func(c *calore.Campaign) *calore.Meta { return &c.Meta },
-		get:  st.Campaign, create: st.CreateCampaign, update: st.UpdateCampaign, del: st.DeleteCampaign, search: st.SearchCampaigns,
+		get:  st.Campaign, create: (*postgres.Store).CreateCampaign, update: (*postgres.Store).UpdateCampaign, del: (*postgres.Store).DeleteCampaign, search: st.SearchCampaigns,
 		filters: []filter{
 			{param: "q", col: "name", op: postgres.OpLike, kind: "text"},
 			text("channel"), text("status"), text("office"), text("newsletter"), id("reminder_of"),
@@ -99,7 +99,7 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.Donation]{
 		path: "donations", noun: "donation", scope: access.Donations, personal: true,
 		meta: func(d *calore.Donation) *calore.Meta { return &d.Meta },
-		get:  st.Donation, create: st.CreateDonation, update: st.UpdateDonation, del: st.DeleteDonation, search: st.SearchDonations,
+		get:  st.Donation, create: (*postgres.Store).CreateDonation, update: (*postgres.Store).UpdateDonation, del: (*postgres.Store).DeleteDonation, search: st.SearchDonations,
 		filters: []filter{
 			id("person_id"), id("organisation_id"), id("campaign_id"),
 			text("currency"), text("purpose"), text("periodicity"),
