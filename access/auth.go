@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -19,6 +20,17 @@ import (
 // ErrUnauthenticated: the request carries no valid session or token, or the
 // account is disabled or expired. The API answers 401.
 var ErrUnauthenticated = errors.New("unauthenticated")
+
+// ErrTooManyAttempts: too many failed logins for a username lately. The API
+// answers 429.
+var ErrTooManyAttempts = errors.New("too many attempts")
+
+// Failed logins: after loginFailures within loginWindow, a username is
+// refused until the oldest of them is loginWindow old.
+const (
+	loginFailures = 5
+	loginWindow   = 15 * time.Minute
+)
 
 // SessionCookie is the name of the web session cookie.
 const SessionCookie = "calore_session"
@@ -54,6 +66,9 @@ type Service struct {
 	store Store
 	opt   Options
 	dummy []byte // a bcrypt hash compared when the user is unknown, so timing does not tell
+
+	mu    sync.Mutex
+	fails map[string][]time.Time // recent failed logins per lower-cased username
 }
 
 // NewService returns the access service on store.
@@ -74,7 +89,7 @@ func NewService(store Store, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access: %w", err)
 	}
-	return &Service{store: store, opt: opt, dummy: dummy}, nil
+	return &Service{store: store, opt: opt, dummy: dummy, fails: map[string][]time.Time{}}, nil
 }
 
 // HashPassword returns the bcrypt hash of a password (at least 10 characters).
@@ -122,6 +137,56 @@ func HashSecret(secret string) []byte {
 // session id for the cookie. Unknown users, wrong passwords, disabled and
 // expired accounts all fail alike with ErrUnauthenticated.
 func (s *Service) Login(ctx context.Context, username, password string) (string, *calore.User, error) {
+	if wait := s.throttled(username); wait > 0 {
+		return "", nil, calore.Errorf(ErrTooManyAttempts, "too many failed logins for this username: try again in %d minutes", int(wait.Minutes())+1)
+	}
+	id, u, err := s.login(ctx, username, password)
+	s.record(username, err == nil)
+	return id, u, err
+}
+
+// throttled says how long username must wait before trying again.
+func (s *Service) throttled(username string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opt.Now()
+	recent := s.fails[strings.ToLower(username)][:0:0]
+	for _, t := range s.fails[strings.ToLower(username)] {
+		if now.Sub(t) < loginWindow {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) < loginFailures {
+		return 0
+	}
+	return loginWindow - now.Sub(recent[0])
+}
+
+// record notes a failed login, or forgets the failures after a success. The
+// map is swept when it grows, so guessing many usernames cannot fill memory.
+func (s *Service) record(username string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, now := strings.ToLower(username), s.opt.Now()
+	if ok {
+		delete(s.fails, key)
+		return
+	}
+	if len(s.fails) > 10000 {
+		for k, ts := range s.fails {
+			if now.Sub(ts[len(ts)-1]) >= loginWindow {
+				delete(s.fails, k)
+			}
+		}
+	}
+	ts := append(s.fails[key], now)
+	if len(ts) > loginFailures {
+		ts = ts[len(ts)-loginFailures:]
+	}
+	s.fails[key] = ts
+}
+
+func (s *Service) login(ctx context.Context, username, password string) (string, *calore.User, error) {
 	fail := calore.Errorf(ErrUnauthenticated, "wrong username or password, or the account is disabled or expired")
 	u, err := s.store.UserByUsername(ctx, username)
 	if errors.Is(err, calore.ErrNotFound) {

@@ -75,6 +75,17 @@ func TestSessionLogin(t *testing.T) {
 	want(t, withCookie("POST", "/api/people", body, "Origin", "https://evil.example"), 403, "cross-site post")
 	want(t, withCookie("POST", "/api/people", body, "Origin", e.http.URL), 201, "same-origin post")
 
+	// five wrong passwords in a row: even the right one waits
+	for range 5 {
+		resp, _ = e.login(u.Username, "not the password")
+		want(t, resp, 401, "wrong password")
+	}
+	resp, _ = e.login(u.Username, "correct horse battery", "Accept", "application/json")
+	want(t, resp, 429, "throttled login")
+	if resp.errCode(t) != "too_many_requests" {
+		t.Errorf("throttled: %s", resp.body)
+	}
+
 	resp = withCookie("POST", "/logout", nil)
 	want(t, resp, 303, "logout")
 	want(t, withCookie("GET", "/api/me", nil), 401, "me after logout")

@@ -35,6 +35,7 @@ var kinds = []struct {
 	code   string
 }{
 	{access.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
+	{access.ErrTooManyAttempts, http.StatusTooManyRequests, "too_many_requests"},
 	{calore.ErrForbidden, http.StatusForbidden, "forbidden"},
 	{calore.ErrNotFound, http.StatusNotFound, "not_found"},
 	{calore.ErrConflict, http.StatusConflict, "conflict"},

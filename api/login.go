@@ -59,16 +59,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	wantsJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
 	id, u, err := s.access.Login(r.Context(), username, password)
 	if err != nil {
-		if wantsJSON || !errors.Is(err, access.ErrUnauthenticated) {
+		msg, status := "Wrong username or password, or the account is disabled or expired.", http.StatusUnauthorized
+		if errors.Is(err, access.ErrTooManyAttempts) {
+			msg, status = "Too many failed logins: wait a few minutes and try again.", http.StatusTooManyRequests
+		} else if !errors.Is(err, access.ErrUnauthenticated) {
+			wantsJSON = true
+		}
+		if wantsJSON {
 			s.writeError(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusUnauthorized)
-		_ = loginPage.Execute(w, loginData{Error: "Wrong username or password, or the account is disabled or expired.", Username: username, Next: next})
+		w.WriteHeader(status)
+		_ = loginPage.Execute(w, loginData{Error: msg, Username: username, Next: next})
 		return
 	}
-	http.SetCookie(w, s.access.SessionCookie(id))
+	c := s.access.SessionCookie(id)
+	c.Secure = c.Secure || r.TLS != nil
+	http.SetCookie(w, c)
 	if wantsJSON {
 		writeJSON(w, http.StatusOK, map[string]any{"user": u})
 		return

@@ -180,11 +180,7 @@ func (s *Server) authorize(perm access.Permission) func(http.Handler) http.Handl
 				s.writeError(w, r, err)
 				return
 			}
-			if p.ExpiresIn != nil {
-				days := int(math.Ceil(p.ExpiresIn.Hours() / 24))
-				w.Header().Set("Calore-Account-Expires", p.User.ExpiresAt.UTC().Format(time.RFC3339))
-				w.Header().Set("Warning", fmt.Sprintf(`299 calore "this account expires in %d days, on %s"`, days, p.User.ExpiresAt.UTC().Format(time.DateOnly)))
-			}
+			warnExpiry(w, p)
 			if p.Via == "session" && !safeMethod(r.Method) && !sameOrigin(r) {
 				s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
 				return
@@ -196,6 +192,16 @@ func (s *Server) authorize(perm access.Permission) func(http.Handler) http.Handl
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 		})
 	}
+}
+
+// warnExpiry tells a temporary account near its end, on every response.
+func warnExpiry(w http.ResponseWriter, p *access.Principal) {
+	if p.ExpiresIn == nil {
+		return
+	}
+	days := int(math.Ceil(p.ExpiresIn.Hours() / 24))
+	w.Header().Set("Calore-Account-Expires", p.User.ExpiresAt.UTC().Format(time.RFC3339))
+	w.Header().Set("Warning", fmt.Sprintf(`299 calore "this account expires in %d days, on %s"`, days, p.User.ExpiresAt.UTC().Format(time.DateOnly)))
 }
 
 func safeMethod(m string) bool {
@@ -272,6 +278,7 @@ func (s *Server) guardDashboards(h http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		warnExpiry(w, p)
 		if p.Via == "session" && !safeMethod(r.Method) && !sameOrigin(r) {
 			s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
 			return
