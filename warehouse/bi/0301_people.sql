@@ -50,7 +50,7 @@ FROM
             GROUP BY id
         )
         WHERE is_deleted = 0
-    )
+    ) AS p
     ANY LEFT JOIN
     (
         SELECT
@@ -63,8 +63,8 @@ FROM
         FROM {{bi}}.src_person_scores
         WHERE model = 'heat'
         GROUP BY person_id
-    ) USING (person_id)
-)
+    ) AS h USING (person_id)
+) AS ph
 ANY LEFT JOIN
 (
     SELECT
@@ -79,4 +79,4 @@ ANY LEFT JOIN
     FROM {{bi}}.src_person_scores
     WHERE model = 'donation'
     GROUP BY person_id
-) USING (person_id)
+) AS d USING (person_id)

@@ -29,7 +29,7 @@ FROM
         argMax(deleted, version) AS is_deleted
     FROM {{bi}}.src_events
     GROUP BY id
-)
+) AS e
 ANY LEFT JOIN
 (
     SELECT
@@ -46,5 +46,5 @@ ANY LEFT JOIN
     )
     WHERE is_deleted = 0
     GROUP BY event_id
-) USING (event_id)
+) AS r USING (event_id)
 WHERE is_deleted = 0

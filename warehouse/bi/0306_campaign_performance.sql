@@ -34,7 +34,7 @@ FROM
             argMax(deleted, version) AS is_deleted
         FROM {{bi}}.src_campaigns
         GROUP BY id
-    )
+    ) AS c
     ANY LEFT JOIN
     (
         SELECT campaign_id, uniqExact(id) AS recipients
@@ -46,8 +46,8 @@ FROM
         )
         WHERE is_deleted = 0
         GROUP BY campaign_id
-    ) USING (campaign_id)
-)
+    ) AS s USING (campaign_id)
+) AS cs
 ANY LEFT JOIN
 (
     SELECT
@@ -59,5 +59,5 @@ ANY LEFT JOIN
     FROM {{bi}}.src_email_hits
     WHERE send_id > 0
     GROUP BY campaign_id
-) USING (campaign_id)
+) AS h USING (campaign_id)
 WHERE is_deleted = 0
