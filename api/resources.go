@@ -101,7 +101,8 @@ func (res resource[T]) query(r *http.Request) (postgres.SearchQuery, error) {
 	return q, nil
 }
 
-const math32 = 1 << 31
+// math32 bounds offsets and versions taken from a URL.
+const math32 = 1<<31 - 1
 
 func intParam(raw, name string, def, lo, hi int) (int, error) {
 	if raw == "" {

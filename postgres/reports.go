@@ -7,8 +7,8 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
