@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -121,6 +122,10 @@ func MigrateBI(ctx context.Context, c config.ClickHouse, logger *slog.Logger) (s
 		return schema.Result{}, fmt.Errorf("%w: bi database %s serves warehouse %s, not %s", ErrBIElsewhere, c.BIDatabase, other, c.Database)
 	}
 
+	if err := checkNotOlderThanWarehouse(ctx, conn, c.Database); err != nil {
+		return schema.Result{}, err
+	}
+
 	current, err := currentVersion(ctx, conn)
 	if err != nil {
 		return schema.Result{}, err
@@ -172,6 +177,36 @@ func biSource(ctx context.Context, conn driver.Conn) (string, error) {
 	}
 	return db, nil
 }
+
+// checkNotOlderThanWarehouse refuses a bi database built before its
+// warehouse database was (re)created: its copies still hold the old
+// warehouse's rows, and the feeds (which follow tables by name) would mix new
+// rows in. Dropping the bi database and migrating again rebuilds it.
+func checkNotOlderThanWarehouse(ctx context.Context, conn driver.Conn, warehouseDB string) error {
+	var n uint64
+	if err := conn.QueryRow(ctx, `SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations'`).Scan(&n); err != nil {
+		return fmt.Errorf("read bi schema: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	var biBuilt, whBuilt time.Time
+	var biRows, whRows uint64
+	if err := conn.QueryRow(ctx, `SELECT min(applied_at), count() FROM schema_migrations`).Scan(&biBuilt, &biRows); err != nil {
+		return fmt.Errorf("read bi schema: %w", err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT min(applied_at), count() FROM `+warehouseDB+`.schema_migrations`).Scan(&whBuilt, &whRows); err != nil {
+		return fmt.Errorf("read warehouse schema of %s: %w", warehouseDB, err)
+	}
+	if biRows > 0 && whRows > 0 && whBuilt.After(biBuilt) {
+		return fmt.Errorf("%w: warehouse %s was created at %s, after this bi database (%s): drop the bi database and run calore migrate again",
+			ErrBIStale, warehouseDB, whBuilt.UTC().Format(time.DateTime), biBuilt.UTC().Format(time.DateTime))
+	}
+	return nil
+}
+
+// ErrBIStale: the bi database predates its warehouse database.
+var ErrBIStale = errors.New("bi database is older than its warehouse")
 
 // BISchemaStatus reports the bi database's schema version next to the newest
 // this binary carries.

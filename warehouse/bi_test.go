@@ -422,3 +422,21 @@ func TestMigrateBILeavesAnotherWarehousesBI(t *testing.T) {
 		t.Fatalf("MigrateBI over another warehouse: %v, want ErrBIElsewhere", err)
 	}
 }
+
+// TestMigrateBIRefusesARecreatedWarehouse: a warehouse dropped and recreated
+// after its bi database was built would mix old copies with new rows.
+func TestMigrateBIRefusesARecreatedWarehouse(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn, c := warehousetest.NewBI(t)
+	time.Sleep(1100 * time.Millisecond) // applied_at has whole seconds
+	if err := conn.Exec(ctx, "DROP TABLE schema_migrations"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := warehouse.Migrate(ctx, conn, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := warehouse.MigrateBI(ctx, c, slog.New(slog.DiscardHandler)); !errors.Is(err, warehouse.ErrBIStale) {
+		t.Fatalf("MigrateBI after the warehouse was recreated: %v, want ErrBIStale", err)
+	}
+}
