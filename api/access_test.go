@@ -219,8 +219,10 @@ func TestAuditLog(t *testing.T) {
 func TestDashboardGuard(t *testing.T) {
 	t.Parallel()
 	var seen int64
+	var seesProspects bool
 	stub := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen, _ = CurrentUser(r)
+		seesProspects = CanSeeWidget(r, "prospects")
 		w.WriteHeader(http.StatusOK)
 	})
 	e := newTestEnv(t, func(d *Deps) { d.Dashboards = stub })
@@ -242,6 +244,8 @@ func TestDashboardGuard(t *testing.T) {
 		{"/dashboards/fundraisers", ftok, 200},
 		{"/dashboards/data/prospects", ftok, 200},
 		{"/dashboards/companies", ftok, 200},
+		{"/dashboards/data/companies", ftok, 403}, // companies and research contracts
+		{"/dashboards/data/heat_trend", atok, 200},
 	}
 	for _, c := range cases {
 		if resp := e.do("GET", c.path, c.token, nil); resp.status != c.status {
@@ -249,8 +253,12 @@ func TestDashboardGuard(t *testing.T) {
 		}
 	}
 	e.do("GET", "/dashboards/managers", atok, nil)
-	if seen != alumni.ID {
-		t.Errorf("CurrentUser %d, want %d", seen, alumni.ID)
+	if seen != alumni.ID || seesProspects {
+		t.Errorf("CurrentUser %d, want %d; alumni sees prospects: %v", seen, alumni.ID, seesProspects)
+	}
+	e.do("GET", "/dashboards/managers", ftok, nil)
+	if !seesProspects {
+		t.Error("fundraising does not see the prospects widget")
 	}
 	resp := e.do("GET", "/dashboards/managers", "", nil, "Accept", "text/html")
 	if resp.status != 303 || resp.header.Get("Location") != "/login?next=%2Fdashboards%2Fmanagers" {

@@ -233,27 +233,45 @@ func CurrentUser(r *http.Request) (int64, bool) {
 	return p.User.ID, true
 }
 
-// dashboardScopes are the dashboards (paths under /dashboards) that show
-// data of a restricted resource; every other dashboard needs a signed-in
-// user with any role (access.Self). The first matching prefix wins.
-var dashboardScopes = []struct {
-	prefix   string
-	resource string
-}{
-	{"/fundraisers", access.Predictions},
-	{"/data/prospects", access.Predictions},
-	{"/data/fundraising", access.KPIDonations},
-	{"/companies", access.Clusters},
-	{"/data/clusters", access.Clusters},
-	{"/data/cluster_profiles", access.Clusters},
-	{"/data/companies", access.KPICompanies},
+// widgetScopes are the dashboard widgets that show data of a restricted
+// resource; every other widget is for any signed-in user (access.Self).
+var widgetScopes = map[string]string{
+	"prospects":        access.Predictions,
+	"fundraising":      access.KPIDonations,
+	"companies":        access.KPIContracts, // "Companies and contracts": research contracts inside
+	"clusters":         access.Clusters,
+	"cluster_profiles": access.Clusters,
+}
+
+// dashboardScopes are the built-in dashboards whose purpose is restricted
+// data (paths under /dashboards).
+var dashboardScopes = map[string]string{
+	"/fundraisers": access.Predictions,
+	"/companies":   access.Clusters,
+}
+
+// CanSeeWidget reports whether the user of a request that went through the
+// dashboards' access check may see a widget's data. The dashboards package
+// can use it to leave out (or refuse) widgets on mixed pages such as the
+// managers' one and on saved dashboards.
+func CanSeeWidget(r *http.Request, widget string) bool {
+	res, ok := widgetScopes[widget]
+	if !ok {
+		res = access.Self
+	}
+	return principal(r).Can(perm(res, access.Read))
 }
 
 // dashboardPerm is what a path under /dashboards needs.
 func dashboardPerm(rest string) access.Permission {
-	for _, d := range dashboardScopes {
-		if rest == d.prefix || strings.HasPrefix(rest, d.prefix+"/") || strings.HasPrefix(rest, d.prefix+".") {
-			return perm(d.resource, access.Read)
+	if w, ok := strings.CutPrefix(rest, "/data/"); ok {
+		if res, ok := widgetScopes[w]; ok {
+			return perm(res, access.Read)
+		}
+	}
+	for prefix, res := range dashboardScopes {
+		if rest == prefix || strings.HasPrefix(rest, prefix+"/") {
+			return perm(res, access.Read)
 		}
 	}
 	return perm(access.Self, access.Read)
