@@ -305,6 +305,14 @@ func (s *Server) guardDashboards(h http.Handler) http.Handler {
 			s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "your roles do not allow %s on %s", need.Action, need.Resource))
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		if need := dashboardPerm(rest); need.Resource == access.Predictions {
+			// names of donor prospects: personal data, read through a dashboard
+			if err := s.audit(r, "read", "donor_scores", "", map[string]string{"query": r.URL.RawQuery, "via": "dashboards"}); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
 	})
 }
