@@ -15,6 +15,7 @@ stack-up:
 	$(STACK) up
 
 stack-down:
+	scripts/demo stop
 	$(STACK) down
 
 stack-status:
@@ -26,18 +27,15 @@ migrate: build stack-up
 vet:
 	$(GO) vet ./...
 
-# The main job: the stack up, migrated, the demo university loaded (a no-op
-# when it is already there) and scored as of its "today" (2026-01-01).
+# The main job: the stack up and migrated, the demo university loaded (a
+# no-op when it is already there) and scored as of its "today" (2026-01-01),
+# then relay, sink and serve running in the background (scripts/demo) with
+# the dashboard URL and a login printed.
 DEMO_AS_OF := 2026-01-01
 demo: migrate
 	$(WITH_STACK) bin/calore seed --scale demo --seed 1
 	$(WITH_STACK) bin/calore score --as-of $(DEMO_AS_OF)
-	@$(WITH_STACK) bin/calore version
-	@$(STACK) status
-	@echo
-	@echo "Calore's demo university is loaded and scored. Load the stack's settings into a shell with:"
-	@echo '  eval "$$(scripts/stack env)"'
-	@echo "Stop the stack with: make stack-down"
+	scripts/demo start
 
 # All tests, unit and integration, against the real PostgreSQL, Kafka and
 # ClickHouse started by scripts/stack. CI=true makes a missing server a failure.
