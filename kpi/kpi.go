@@ -136,3 +136,30 @@ func ParseTargets(s string) (Targets, error) {
 	}
 	return Targets{Threshold: v[0], Target: v[1], Excellence: v[2]}, nil
 }
+
+// segmented is a fixed query whose filter on the kind of person sits in a
+// marker comment, "/*segment: AND … @segment … */". toSQL keeps the filter
+// only when a segment is asked for, so that the unfiltered query does not
+// build the set of people of a kind at all; the segment itself is always a
+// bind parameter.
+type segmented struct {
+	file string
+	f    Filter
+}
+
+const segmentMarker = "/*segment:"
+
+func (q segmented) toSQL() (string, []any) {
+	sql := query(q.file)
+	if start := strings.Index(sql, segmentMarker); start >= 0 {
+		if n := strings.Index(sql[start:], "*/"); n >= 0 {
+			end := start + n
+			keep := ""
+			if q.f.Segment != "" {
+				keep = sql[start+len(segmentMarker) : end]
+			}
+			sql = sql[:start] + keep + sql[end+2:]
+		}
+	}
+	return sql, q.f.named()
+}

@@ -586,6 +586,34 @@ func TestProspectQuerySQL(t *testing.T) {
 	}
 }
 
+func TestSegmentedSQL(t *testing.T) {
+	tests := []struct {
+		file, segment string
+		want          bool // the person filter is in the SQL
+	}{
+		{"events.sql", "", false},
+		{"events.sql", "alumnus", true},
+		{"heat_levels.sql", "", false},
+		{"heat_levels.sql", "student", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file+"/"+tt.segment, func(t *testing.T) {
+			f := year2025
+			f.Segment = tt.segment
+			sql, args := segmented{file: tt.file, f: f}.toSQL()
+			if got := containsLine(sql, "kind = @segment"); got != tt.want {
+				t.Errorf("filter in SQL: %v, want %v", got, tt.want)
+			}
+			if containsLine(sql, segmentMarker) || containsLine(sql, "*/") {
+				t.Error("marker left in the SQL")
+			}
+			if !reflect.DeepEqual(args, f.named()) {
+				t.Errorf("args %v", args)
+			}
+		})
+	}
+}
+
 func containsLine(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if s[i:i+len(sub)] == sub {

@@ -89,7 +89,8 @@ type EventMonth struct {
 // Events returns registrations and attendance by month of the event.
 func Events(ctx context.Context, conn driver.Conn, f Filter) ([]EventMonth, error) {
 	out := []EventMonth{}
-	err := scan(ctx, conn, "events", query("events.sql"), f.named(), func(r driver.Rows) error {
+	sql, args := segmented{file: "events.sql", f: f}.toSQL()
+	err := scan(ctx, conn, "events", sql, args, func(r driver.Rows) error {
 		var m time.Time
 		var e, reg, att uint64
 		if err := r.Scan(&m, &e, &reg, &att); err != nil {
@@ -129,7 +130,8 @@ func Heat(ctx context.Context, conn driver.Conn, f Filter) (HeatResult, error) {
 	}
 	out.Scores = info
 	byDay := map[string]*HeatSnapshot{}
-	err = scan(ctx, conn, "heat levels", query("heat_levels.sql"), f.named(), func(r driver.Rows) error {
+	sql, args := segmented{file: "heat_levels.sql", f: f}.toSQL()
+	err = scan(ctx, conn, "heat levels", sql, args, func(r driver.Rows) error {
 		var asOf time.Time
 		var level int32
 		var n uint64

@@ -1,7 +1,8 @@
 -- Events starting in [@from, @to) of @office ('' all), by month: events
 -- with registrations, people registered (registered, attended or no-show;
 -- invitations and cancellations do not count) and people who attended,
--- optionally only people of kind @segment. Latest versions only.
+-- optionally only people of kind @segment (the segment marker, see
+-- segmented.toSQL). Latest versions only.
 SELECT month,
        uniqExact(event_id) AS events,
        countIf(status IN ('registered', 'attended', 'no_show') OR came = 1) AS registered,
@@ -28,7 +29,7 @@ ALL INNER JOIN
       AND (@office = '' OR office = @office)
 ) USING event_id
 WHERE deleted = 0
-  AND (@segment = '' OR person_id IN
-       (SELECT id FROM (SELECT id, argMax(kind, version) AS kind FROM dim_people GROUP BY id) WHERE kind = @segment))
+  /*segment: AND person_id IN
+      (SELECT id FROM (SELECT id, argMax(kind, version) AS kind FROM dim_people GROUP BY id) WHERE kind = @segment) */
 GROUP BY month
 ORDER BY month

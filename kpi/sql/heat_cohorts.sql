@@ -1,12 +1,16 @@
 -- Heat of alumni by graduation decade, per heat snapshot with as_of in
--- [@from_day, @to_day]: people, mean heat level (1-4) and how many are warm
--- or hot (level 3 or 4).
+-- [@from_day, @to_day] (each day's newest run): people, mean heat level
+-- (1-4) and how many are warm or hot (level 3 or 4).
 SELECT as_of, decade, count() AS people, avg(level) AS mean_level, countIf(level >= 3) AS warm
 FROM
 (
-    SELECT as_of, person_id, argMax(level, computed_at) AS level
+    SELECT as_of, person_id, any(level) AS level
     FROM person_scores
     WHERE model = 'heat' AND as_of >= toDate(@from_day) AND as_of <= toDate(@to_day)
+      AND (as_of, computed_at) IN
+          (SELECT as_of, max(computed_at) FROM person_scores
+           WHERE model = 'heat' AND as_of >= toDate(@from_day) AND as_of <= toDate(@to_day)
+           GROUP BY as_of)
     GROUP BY as_of, person_id
 )
 ALL INNER JOIN
