@@ -1,0 +1,1 @@
+UPDATE outbox SET payload = $2 WHERE id = $1

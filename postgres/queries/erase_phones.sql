@@ -1,0 +1,1 @@
+DELETE FROM person_phones WHERE person_id = ANY($1)

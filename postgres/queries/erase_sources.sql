@@ -1,0 +1,1 @@
+DELETE FROM person_sources WHERE person_id = ANY($1)
