@@ -368,34 +368,60 @@ func csvSafe(row []string) []string {
 	return row
 }
 
-// cards runs the widgets' queries (in parallel) and draws them.
+// cards runs the widgets' queries (in parallel; widgets sharing a source
+// share one query) and keeps their data for drawing.
 func (s *server) cards(ctx context.Context, p params, names []string) []card {
 	out := make([]card, len(names))
+	type result struct {
+		v   any
+		err error
+	}
+	results := map[string]*result{}
 	var wg sync.WaitGroup
+	q := p.query()
 	for i, n := range names {
 		wd, ok := widgetByName(n)
 		if !ok {
 			out[i] = card{widget: widget{Name: n, Title: n}, Err: "This widget no longer exists."}
 			continue
 		}
-		q := p.query()
 		out[i] = card{widget: wd, DataURL: s.base + "/data/" + wd.Name + "?" + q.Encode()}
 		if wd.Name == "prospects" {
 			out[i].CSVURL = s.base + "/fundraisers/prospects.csv?" + q.Encode()
 		}
+		key := wd.source
+		if key == "" {
+			key = wd.Name
+		}
+		if results[key] != nil {
+			continue
+		}
+		r := &result{}
+		results[key] = r
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := wd.data(ctx, s, p)
-			if err != nil {
-				s.deps.Logger.ErrorContext(ctx, "dashboard widget", "widget", wd.Name, "err", err)
-				out[i].Err = "Could not load this widget's data; the error is logged."
-				return
-			}
-			out[i].values = v
+			r.v, r.err = wd.data(ctx, s, p)
 		}()
 	}
 	wg.Wait()
+	for i := range out {
+		c := &out[i]
+		if c.Err != "" {
+			continue
+		}
+		key := c.source
+		if key == "" {
+			key = c.Name
+		}
+		r := results[key]
+		if r.err != nil {
+			s.deps.Logger.ErrorContext(ctx, "dashboard widget", "widget", c.Name, "err", r.err)
+			c.Err = "Could not load this widget's data; the error is logged."
+			continue
+		}
+		c.values = r.v
+	}
 	return out
 }
 

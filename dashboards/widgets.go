@@ -17,6 +17,7 @@ type widget struct {
 	Title   string
 	Help    string   // what is counted, in one sentence
 	Filters []string // filters it uses: period, office, segment, prospect
+	source  string   // widgets with the same source draw the same data: a page queries it once
 	data    func(ctx context.Context, s *server, p params) (any, error)
 	draw    func(v any, c *chartMaker) view
 }
@@ -81,13 +82,13 @@ var widgets = []widget{
 			return kpi.Events(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawEvents},
-	{Name: "heat_distribution", Title: "Heat distribution", Filters: []string{period, "segment"},
+	{Name: "heat_distribution", source: "heat", Title: "Heat distribution", Filters: []string{period, "segment"},
 		Help: "People per heat level in the newest heat scores of the period (cold < 1 ≤ cool < 4 ≤ warm < 10 ≤ hot).",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
 			return kpi.Heat(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawHeatDistribution},
-	{Name: "heat_trend", Title: "Heat trend", Filters: []string{period, "segment"},
+	{Name: "heat_trend", source: "heat", Title: "Heat trend", Filters: []string{period, "segment"},
 		Help: "People per heat level on each day the heat scores were computed in the period.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
 			return kpi.Heat(ctx, s.deps.Warehouse, p.Filter)
@@ -105,13 +106,13 @@ var widgets = []widget{
 			return kpi.Companies(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawCompanies},
-	{Name: "geo_countries", Title: "People by country", Filters: []string{"segment"},
+	{Name: "geo_countries", source: "geography", Title: "People by country", Filters: []string{"segment"},
 		Help: "People in the registry by country of residence (top 12; '?' unknown).",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
 			return kpi.Geography(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawCountries},
-	{Name: "geo_regions", Title: "People in Italy by region", Filters: []string{"segment"},
+	{Name: "geo_regions", source: "geography", Title: "People in Italy by region", Filters: []string{"segment"},
 		Help: "People living in Italy by region (top 12).",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
 			return kpi.Geography(ctx, s.deps.Warehouse, p.Filter)
@@ -123,13 +124,13 @@ var widgets = []widget{
 			return kpi.Prospects(ctx, s.deps.Warehouse, p.Filter, p.Prospect)
 		},
 		draw: drawProspects},
-	{Name: "clusters", Title: "Company clusters", Filters: []string{"to"},
+	{Name: "clusters", source: "clusters", Title: "Company clusters", Filters: []string{"to"},
 		Help: "Organisations on the two principal components of the clustering features, coloured by cluster (newest clustering up to the period's end).",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
 			return kpi.Clusters(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawClusters},
-	{Name: "cluster_profiles", Title: "Cluster profiles", Filters: []string{"to"},
+	{Name: "cluster_profiles", source: "clusters", Title: "Cluster profiles", Filters: []string{"to"},
 		Help: "Per cluster: organisations and the mean of each clustering feature.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
 			return kpi.Clusters(ctx, s.deps.Warehouse, p.Filter)

@@ -15,7 +15,8 @@ import (
 )
 
 // benchDashboards are the queries each built-in dashboard runs for one page
-// (package dashboards runs them in parallel, as here).
+// (package dashboards runs them in parallel, as here, and once per source:
+// two widgets drawing the same data share one query).
 var benchDashboards = []struct {
 	name    string
 	queries []func(ctx context.Context, c driver.Conn, f Filter) error
@@ -27,15 +28,13 @@ var benchDashboards = []struct {
 		},
 		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Campaigns(ctx, c, f); return err },
 		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Events(ctx, c, f); return err },
-		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Heat(ctx, c, f); return err }, // distribution
-		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Heat(ctx, c, f); return err }, // trend
+		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Heat(ctx, c, f); return err }, // distribution and trend
 		func(ctx context.Context, c driver.Conn, f Filter) error {
 			_, err := Fundraising(ctx, c, f, DefaultFundraisingTargets)
 			return err
 		},
 		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Companies(ctx, c, f); return err },
-		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Geography(ctx, c, f); return err }, // countries
-		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Geography(ctx, c, f); return err }, // regions
+		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Geography(ctx, c, f); return err }, // countries and regions
 	}},
 	{"fundraisers", []func(context.Context, driver.Conn, Filter) error{
 		func(ctx context.Context, c driver.Conn, f Filter) error {
@@ -44,8 +43,7 @@ var benchDashboards = []struct {
 		},
 	}},
 	{"companies", []func(context.Context, driver.Conn, Filter) error{
-		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Clusters(ctx, c, f); return err }, // scatter
-		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Clusters(ctx, c, f); return err }, // profiles
+		func(ctx context.Context, c driver.Conn, f Filter) error { _, err := Clusters(ctx, c, f); return err }, // scatter and profiles
 		func(ctx context.Context, c driver.Conn, f Filter) error {
 			_, err := Funnel(ctx, c, "company_lifecycle", f, "")
 			return err

@@ -554,15 +554,15 @@ func TestProspectQuerySQL(t *testing.T) {
 		wantArgs []any
 	}{
 		{"no filters", prospectQuery{donationAsOf: "2026-01-01", heatAsOf: "2025-12-01"}, "",
-			[]any{"2026-01-01", "2025-12-01", "2026-01-01", DefaultProspectLimit}},
+			[]any{"2026-01-01", "2025-12-01", "2026-01-01", "2026-01-01", "2026-01-01", DefaultProspectLimit}},
 		{"no heat scores", prospectQuery{donationAsOf: "2026-01-01"}, "",
-			[]any{"2026-01-01", "1970-01-01", "2026-01-01", DefaultProspectLimit}},
+			[]any{"2026-01-01", "1970-01-01", "2026-01-01", "2026-01-01", "2026-01-01", DefaultProspectLimit}},
 		{"every filter", prospectQuery{donationAsOf: "2026-01-01", heatAsOf: "2026-01-01",
 			filter: ProspectFilter{Tier: "A", Heat: 3, Cohort: 1990, Course: "Design", Country: "IT", Limit: 7}},
 			"WHERE tier = ? AND heat_level = ? AND intDiv(graduation_year, 10) * 10 = ? AND degree_course = ? AND country = ?",
-			[]any{"2026-01-01", "2026-01-01", "2026-01-01", "A", int32(3), int64(1990), "Design", "IT", 7}},
+			[]any{"2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "A", int32(3), int64(1990), "Design", "IT", 7}},
 		{"user text stays a parameter", prospectQuery{donationAsOf: "2026-01-01", filter: ProspectFilter{Course: "x' OR '1'='1"}},
-			"WHERE degree_course = ?", []any{"2026-01-01", "1970-01-01", "2026-01-01", "x' OR '1'='1", DefaultProspectLimit}},
+			"WHERE degree_course = ?", []any{"2026-01-01", "1970-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "x' OR '1'='1", DefaultProspectLimit}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -94,7 +94,7 @@ func (q prospectQuery) toSQL() (string, []any) {
 	if heat == "" {
 		heat = "1970-01-01" // no heat scores: every heat level is 0
 	}
-	args := []any{q.donationAsOf, heat, q.donationAsOf}
+	args := []any{q.donationAsOf, heat, q.donationAsOf, q.donationAsOf, q.donationAsOf}
 	var where []string
 	if q.filter.Tier != "" {
 		where = append(where, "tier = ?")

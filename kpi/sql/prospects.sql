@@ -1,7 +1,8 @@
--- Donor prospects: the donation scores of one as_of day (parameter 1), each
--- day's newest run, with the heat level of the heat scores of parameter 2,
--- the person's latest version and the last gift before the day of
--- parameter 3; filtered by the conditions prospectQuery puts in place of
+-- Donor prospects: the donation scores of one as_of day (parameters 1, 3
+-- and 4), each day's newest run, with the heat level of the heat scores of
+-- parameter 2, the person's latest version (only the scored people are read,
+-- every version of each) and the last gift before the day of parameter 5;
+-- filtered by the conditions prospectQuery puts in place of
 -- the where marker, most probable first, at most the last parameter rows.
 SELECT person_id, first_name, last_name, graduation_year, degree_course, country,
        probability, tier, expected_amount, suggested_ask, reasons, heat_level,
@@ -27,6 +28,7 @@ FROM
             SELECT person_id, argMax(level, computed_at) AS heat_level
             FROM person_scores
             WHERE model = 'heat' AND as_of = toDate(?)
+              AND person_id IN (SELECT person_id FROM person_scores WHERE model = 'donation' AND as_of = toDate(?))
             GROUP BY person_id
         ) USING person_id
     )
@@ -36,6 +38,7 @@ FROM
                argMax(graduation_year, version) AS graduation_year, argMax(degree_course, version) AS degree_course,
                argMax(country, version) AS country
         FROM dim_people
+        WHERE id IN (SELECT person_id FROM person_scores WHERE model = 'donation' AND as_of = toDate(?))
         GROUP BY id
     ) USING person_id
 )
