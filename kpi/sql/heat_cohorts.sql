@@ -1,6 +1,8 @@
 -- Heat of alumni by graduation decade, per heat snapshot with as_of in
 -- [@from_day, @to_day] (each day's newest run): people, mean heat level
--- (1-4) and how many are warm or hot (level 3 or 4).
+-- (1-4) and how many are warm or hot (level 3 or 4). People are read only
+-- if some version of them is an alumnus (every version of those, so the
+-- latest still decides).
 SELECT as_of, decade, count() AS people, avg(level) AS mean_level, countIf(level >= 3) AS warm
 FROM
 (
@@ -21,6 +23,7 @@ ALL INNER JOIN
         SELECT id AS person_id, argMax(kind, version) AS kind, argMax(graduation_year, version) AS graduation_year,
                argMax(deleted, version) AS deleted
         FROM dim_people
+        WHERE id IN (SELECT id FROM dim_people WHERE kind = 'alumnus')
         GROUP BY id
     )
     WHERE deleted = 0 AND kind = 'alumnus' AND graduation_year > 0
