@@ -97,6 +97,7 @@ type Sink struct {
 	metrics  *Metrics
 	logger   *slog.Logger
 	decoders chan struct{} // semaphore: background decoders running
+	erase    *eraser       // GDPR erasures (erase.go); writer goroutine only
 }
 
 // New returns a sink writing through conn. metrics may come from
@@ -375,6 +376,9 @@ func deadLetter(m kafka.Message, reason string, err error) kafka.Message {
 // uncommitted.
 func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b *batch) error {
 	s.observe(b.msgs)
+	if err := s.applyErasures(ctx, b); err != nil { // erase.go: person.erased, rows about erased people
+		return err
+	}
 	d, trigger := b.decoded, b.trigger
 	if len(d.dead) > 0 {
 		if err := s.retry(ctx, "write dead letters", func() error { return dlq.WriteMessages(ctx, d.dead...) }); err != nil {

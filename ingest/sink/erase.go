@@ -1,0 +1,722 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/google/uuid"
+
+	"github.com/calore-crm/calore"
+	"github.com/calore-crm/calore/ingest/schemas"
+	"github.com/calore-crm/calore/warehouse"
+)
+
+// GDPR erasure in the sink (docs/gdpr.md). A "person.erased" event (written
+// by postgres.ErasePerson) is not a change to store: the sink deletes the
+// person's rows, and those of the people merged into them, from every
+// warehouse table and bi copy that holds them, waits until ClickHouse has
+// applied the mutations, records the ids in `erasures` and a receipt in
+// `erasure_receipts`, and only then commits the batch. Rows about an erased
+// person that arrive later (still in Kafka) are dropped, or for donations
+// kept without the donor, before they are inserted.
+
+//go:embed sql/*.sql
+var queries embed.FS
+
+func query(name string) string {
+	b, err := queries.ReadFile("sql/" + name)
+	if err != nil {
+		panic(fmt.Sprintf("sink: embedded query %s: %v", name, err)) // a build defect, caught by any test
+	}
+	return string(b)
+}
+
+// EventPersonErased is the type of the erasure event. The contract's
+// registry does not list the verb "erased", so the event reaches the sink as
+// an unknown-type dead letter; the sink takes it out of the dead letters and
+// applies it instead.
+const EventPersonErased = "person.erased"
+
+// erasure is the payload of "person.erased" (postgres.ErasurePayload).
+type erasure struct {
+	EventID     string    `json:"-"`
+	PersonID    int64     `json:"person_id"`
+	MergedIDs   []int64   `json:"merged_ids"`
+	RequestedBy string    `json:"requested_by"`
+	At          time.Time `json:"at"`
+}
+
+func (e erasure) ids() []int64 { return append([]int64{e.PersonID}, e.MergedIDs...) }
+
+// parseErasure reads an erasure event from a message value; ok is false for
+// anything else.
+func parseErasure(value []byte) (erasure, bool) {
+	if !bytes.Contains(value, []byte(EventPersonErased)) {
+		return erasure{}, false
+	}
+	var ev calore.Event
+	if err := json.Unmarshal(value, &ev); err != nil || ev.Type != EventPersonErased || ev.Aggregate != "person" {
+		return erasure{}, false
+	}
+	if _, err := uuid.Parse(ev.ID); err != nil {
+		return erasure{}, false
+	}
+	var e erasure
+	if err := json.Unmarshal(ev.Payload, &e); err != nil || e.PersonID < 1 || strconv.FormatInt(e.PersonID, 10) != ev.AggregateID {
+		return erasure{}, false
+	}
+	for _, id := range e.MergedIDs {
+		if id < 1 {
+			return erasure{}, false
+		}
+	}
+	e.EventID = ev.ID
+	if e.At.IsZero() {
+		e.At = ev.Time
+	}
+	return e, true
+}
+
+// takeErasures removes the erasure events from the batch's dead letters and
+// returns them in batch order.
+func takeErasures(d *decoded) []erasure {
+	var out []erasure
+	dead := d.dead[:0]
+	for _, m := range d.dead {
+		if header(m, HeaderReason) == schemas.ReasonUnknownType {
+			if e, ok := parseErasure(m.Value); ok {
+				out = append(out, e)
+				continue
+			}
+		}
+		dead = append(dead, m)
+	}
+	d.dead = dead
+	return out
+}
+
+// eraser holds the erased ids and applies erasures. It is used by the
+// sink's writer goroutine only.
+type eraser struct {
+	conn    driver.Conn
+	logger  *slog.Logger
+	erased  map[int64]bool
+	loaded  bool                     // erased has been read from the warehouse at least once
+	cols    map[*warehouse.Table]int // the person column's index per table, -1 for none
+	wait    time.Duration            // bound on waiting for one round of mutations
+	poll    time.Duration            // how often system.mutations is read
+	advised time.Duration            // how often progress is logged
+}
+
+func newEraser(conn driver.Conn, logger *slog.Logger) *eraser {
+	return &eraser{conn: conn, logger: logger, erased: map[int64]bool{}, cols: map[*warehouse.Table]int{},
+		wait: 10 * time.Minute, poll: 200 * time.Millisecond, advised: 5 * time.Second}
+}
+
+// applyErasures is the sink's hook, run at the start of every flush: it
+// takes the batch's erasure events out of its dead letters, refreshes the
+// erased ids (other sink processes may have erased someone), drops or scrubs
+// the batch's rows about erased people, and applies each erasure (deletes,
+// waits, receipt). Like an insert it is retried until it succeeds; only a
+// cancelled ctx stops it, leaving the batch uncommitted.
+func (s *Sink) applyErasures(ctx context.Context, b *batch) error {
+	if s.erase == nil {
+		s.erase = newEraser(s.conn, s.logger)
+	}
+	e := s.erase
+	reqs := takeErasures(&b.decoded)
+	if err := e.load(ctx); err != nil {
+		if !e.loaded {
+			// never start storing rows without knowing who was erased
+			if err := s.retry(ctx, "read erased people", func() error { return e.load(ctx) }); err != nil {
+				return err
+			}
+		} else {
+			// ClickHouse is failing: the insert below fails and retries too;
+			// meanwhile the ids known from the last read filter the batch
+			s.logger.WarnContext(ctx, "read erased people failed; using the ids read before", "err", err)
+		}
+	}
+	for _, r := range reqs {
+		for _, id := range r.ids() {
+			e.erased[id] = true
+		}
+	}
+	if len(e.erased) > 0 {
+		if dropped, scrubbed := e.filter(&b.decoded); dropped+scrubbed > 0 {
+			s.logger.InfoContext(ctx, "rows about erased people left out", "dropped", dropped, "scrubbed", scrubbed)
+		}
+	}
+	for _, r := range reqs {
+		if err := s.retry(ctx, "apply erasure", func() error { return e.apply(ctx, r) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load reads the erased ids from the warehouse.
+func (e *eraser) load(ctx context.Context) error {
+	rows, err := e.conn.Query(ctx, query("erased_ids.sql"))
+	if err != nil {
+		return fmt.Errorf("read erasures: %w", err)
+	}
+	defer rows.Close()
+	ids := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("read erasures: %w", err)
+		}
+		ids[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read erasures: %w", err)
+	}
+	e.erased, e.loaded = ids, true
+	return nil
+}
+
+// personKeys are the payload fields that make a change about a person.
+var personKeys = []string{"person_id", "contact_id"}
+
+// mentionKeys are payload fields that name a person in another record (a
+// collaboration's counterpart, a contract's scientific lead): the record
+// stays, without them.
+var mentionKeys = []string{"counterpart_id", "scientific_lead_id"}
+
+// mentionText are the free-text fields blanked with a mention.
+var mentionText = []string{"scientific_lead", "notes", "role"}
+
+// filter drops the rows about erased people (donations are kept without
+// their donor) and returns how many rows it dropped and scrubbed.
+func (e *eraser) filter(d *decoded) (dropped, scrubbed int) {
+	rows, rowMsg := d.rows[:0], d.rowMsg[:0]
+	for i, r := range d.rows {
+		keep, changed := e.row(&r)
+		if !keep {
+			dropped++
+			continue
+		}
+		if changed {
+			scrubbed++
+		}
+		rows, rowMsg = append(rows, r), append(rowMsg, d.rowMsg[i])
+	}
+	d.rows, d.rowMsg = rows, rowMsg
+	return dropped, scrubbed
+}
+
+// row decides about one row: keep it or not, and whether it was scrubbed.
+func (e *eraser) row(r *warehouse.Row) (keep, changed bool) {
+	switch r.Table {
+	case warehouse.TrackingEvents:
+		id, _ := r.Values[3].(int64) // contact_id
+		return !e.erased[id], false
+	case warehouse.ChangeLog:
+		agg, _ := r.Values[2].(string)
+		aid, _ := r.Values[3].(string)
+		if agg == "person" {
+			if id, err := strconv.ParseInt(aid, 10, 64); err == nil && e.erased[id] {
+				return false, false
+			}
+		}
+		payload, _ := r.Values[7].(string)
+		next, drop, ok := e.scrubPayload(payload)
+		if drop {
+			return false, false
+		}
+		if ok {
+			r.Values[7] = next
+			return true, true
+		}
+		return true, false
+	}
+	idx, ok := e.cols[r.Table]
+	if !ok {
+		col := "person_id"
+		if r.Table.Name == "dim_people" {
+			col = "id"
+		}
+		idx = slices.Index(r.Table.Columns, col)
+		e.cols[r.Table] = idx
+	}
+	if idx < 0 {
+		return true, false
+	}
+	id, _ := r.Values[idx].(int64)
+	if !e.erased[id] {
+		return true, false
+	}
+	if r.Table.Name != "fact_donations" {
+		return false, false
+	}
+	// a donation stays (totals), without its donor
+	vals := slices.Clone(r.Values)
+	vals[idx] = int64(0)
+	last := len(vals) - 1
+	if p, ok := vals[last].(string); ok {
+		if next, err := rewrite(p, func(m map[string]any) {
+			m["person_id"] = nil
+			if _, ok := m["purpose_detail"]; ok {
+				m["purpose_detail"] = ""
+			}
+		}); err == nil {
+			vals[last] = next
+		} else {
+			vals[last] = "{}"
+		}
+	}
+	r.Values = vals
+	return true, true
+}
+
+// scrubPayload looks at a change's payload: drop when it is about an erased
+// person, or the payload without its mentions of one (ok).
+func (e *eraser) scrubPayload(p string) (next string, drop, ok bool) {
+	if !strings.Contains(p, "_id") {
+		return "", false, false
+	}
+	var ids map[string]json.Number
+	var probe map[string]any
+	dec := json.NewDecoder(strings.NewReader(p))
+	dec.UseNumber()
+	if err := dec.Decode(&probe); err != nil {
+		return "", false, false
+	}
+	ids = map[string]json.Number{}
+	for _, k := range append(slices.Clone(personKeys), mentionKeys...) {
+		if n, isNum := probe[k].(json.Number); isNum {
+			ids[k] = n
+		}
+	}
+	erased := func(k string) bool {
+		n, has := ids[k]
+		if !has {
+			return false
+		}
+		v, err := n.Int64()
+		return err == nil && e.erased[v]
+	}
+	for _, k := range personKeys {
+		if erased(k) {
+			return "", true, false
+		}
+	}
+	mentioned := false
+	for _, k := range mentionKeys {
+		if erased(k) {
+			probe[k] = nil
+			mentioned = true
+		}
+	}
+	if !mentioned {
+		return "", false, false
+	}
+	for _, k := range mentionText {
+		if _, has := probe[k]; has {
+			probe[k] = ""
+		}
+	}
+	b, err := json.Marshal(probe)
+	if err != nil {
+		return "", true, false
+	}
+	return string(b), false, true
+}
+
+// rewrite decodes a JSON object, lets fn change it and encodes it again.
+func rewrite(p string, fn func(map[string]any)) (string, error) {
+	m := map[string]any{}
+	dec := json.NewDecoder(strings.NewReader(p))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return "", err
+	}
+	fn(m)
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// Receipt is one line of an erasure receipt: what one erasure did to one
+// table.
+type Receipt struct {
+	EventID    string
+	ErasedAt   time.Time
+	Database   string
+	Table      string
+	Action     string // delete, or update (donations kept without the donor; mentions blanked)
+	RowsBefore uint64
+	RowsAfter  uint64
+	FinishedAt time.Time
+}
+
+// apply runs one erasure on the warehouse and its bi copies. Running it
+// again (a redelivered batch) deletes nothing more and keeps the first
+// receipt.
+func (e *eraser) apply(ctx context.Context, r erasure) error {
+	start := time.Now()
+	var done uint64
+	if err := e.conn.QueryRow(ctx, query("receipt_exists.sql"), r.EventID).Scan(&done); err != nil {
+		return fmt.Errorf("erasure %s: read receipt: %w", r.EventID, err)
+	}
+	if err := e.record(ctx, r); err != nil {
+		return err
+	}
+	targets, err := e.targets(ctx, r.ids())
+	if err != nil {
+		return fmt.Errorf("erasure %s: %w", r.EventID, err)
+	}
+	before := make([]uint64, len(targets))
+	for i, t := range targets {
+		if before[i], err = e.count(ctx, t); err != nil {
+			return fmt.Errorf("erasure %s: %w", r.EventID, err)
+		}
+	}
+	after := slices.Clone(before)
+	for round := 1; ; round++ {
+		var issued []target
+		for i, t := range targets {
+			if after[i] == 0 {
+				continue
+			}
+			if err := e.conn.Exec(ctx, t.alterSQL()); err != nil {
+				return fmt.Errorf("erasure %s: %s.%s: %w", r.EventID, t.Database, t.Table, err)
+			}
+			issued = append(issued, t)
+		}
+		if len(issued) == 0 {
+			break
+		}
+		if err := e.waitMutations(ctx, r.EventID, issued); err != nil {
+			return err
+		}
+		left := 0
+		for i, t := range targets {
+			if after[i] == 0 {
+				continue
+			}
+			if after[i], err = e.count(ctx, t); err != nil {
+				return fmt.Errorf("erasure %s: %w", r.EventID, err)
+			}
+			if after[i] > 0 {
+				left++
+			}
+		}
+		if left == 0 {
+			break
+		}
+		if round == 3 {
+			return fmt.Errorf("erasure %s: rows left in %d tables after %d rounds of mutations", r.EventID, left, round)
+		}
+		e.logger.WarnContext(ctx, "erasure: rows arrived while deleting; deleting again", "event_id", r.EventID, "tables", left)
+	}
+	if done > 0 {
+		e.logger.InfoContext(ctx, "erasure applied again; receipt kept", "event_id", r.EventID)
+		return nil
+	}
+	receipts := make([]Receipt, len(targets))
+	now := time.Now().UTC().Truncate(time.Second)
+	for i, t := range targets {
+		label := t.Table
+		if t.Label != "" {
+			label = t.Label
+		}
+		receipts[i] = Receipt{EventID: r.EventID, ErasedAt: r.At.UTC(), Database: t.Database, Table: label, Action: t.Action,
+			RowsBefore: before[i], RowsAfter: after[i], FinishedAt: now}
+	}
+	if err := e.writeReceipt(ctx, r, receipts); err != nil {
+		return err
+	}
+	var removed uint64
+	for _, n := range before {
+		removed += n
+	}
+	e.logger.InfoContext(ctx, "person erased from the warehouse", "event_id", r.EventID, "people", len(r.ids()),
+		"tables", len(targets), "rows", removed, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// record remembers the erased ids in the warehouse.
+func (e *eraser) record(ctx context.Context, r erasure) error {
+	id, err := uuid.Parse(r.EventID)
+	if err != nil {
+		return fmt.Errorf("erasure %s: %w", r.EventID, err)
+	}
+	b, err := e.conn.PrepareBatch(ctx, "INSERT INTO erasures (person_id, erased_at, event_id)")
+	if err != nil {
+		return fmt.Errorf("erasure %s: record ids: %w", r.EventID, err)
+	}
+	defer b.Abort()
+	for _, pid := range r.ids() {
+		if err := b.Append(pid, r.At.UTC(), id); err != nil {
+			return fmt.Errorf("erasure %s: record ids: %w", r.EventID, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("erasure %s: record ids: %w", r.EventID, err)
+	}
+	return nil
+}
+
+func (e *eraser) writeReceipt(ctx context.Context, r erasure, rs []Receipt) error {
+	id, err := uuid.Parse(r.EventID)
+	if err != nil {
+		return fmt.Errorf("erasure %s: %w", r.EventID, err)
+	}
+	b, err := e.conn.PrepareBatch(ctx, "INSERT INTO erasure_receipts (event_id, erased_at, database, table_name, action, rows_before, rows_after, finished_at)")
+	if err != nil {
+		return fmt.Errorf("erasure %s: write receipt: %w", r.EventID, err)
+	}
+	defer b.Abort()
+	for _, x := range rs {
+		if err := b.Append(id, x.ErasedAt, x.Database, x.Table, x.Action, x.RowsBefore, x.RowsAfter, x.FinishedAt); err != nil {
+			return fmt.Errorf("erasure %s: write receipt: %w", r.EventID, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("erasure %s: write receipt: %w", r.EventID, err)
+	}
+	return nil
+}
+
+// target is one statement of an erasure: delete from, or update, one table.
+type target struct {
+	Database, Table string
+	Label           string // the receipt's table_name when not Table
+	Action          string // "delete" or "update"
+	Set             string // update: the assignments
+	Where           string
+}
+
+func (t target) name() string { return "`" + t.Database + "`.`" + t.Table + "`" }
+
+func (t target) alterSQL() string {
+	if t.Action == "update" {
+		return "ALTER TABLE " + t.name() + " UPDATE " + t.Set + " WHERE " + t.Where
+	}
+	return "ALTER TABLE " + t.name() + " DELETE WHERE " + t.Where
+}
+
+func (t target) countSQL() string {
+	return "SELECT toUInt64(count()) FROM " + t.name() + " WHERE " + t.Where
+}
+
+func (e *eraser) count(ctx context.Context, t target) (uint64, error) {
+	var n uint64
+	if err := e.conn.QueryRow(ctx, t.countSQL()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s.%s: %w", t.Database, t.Table, err)
+	}
+	return n, nil
+}
+
+var plainName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// targets finds the tables of the warehouse and of the bi databases that
+// serve it holding a person column, and the statement for each.
+func (e *eraser) targets(ctx context.Context, ids []int64) ([]target, error) {
+	var wh string
+	if err := e.conn.QueryRow(ctx, query("current_database.sql")).Scan(&wh); err != nil {
+		return nil, fmt.Errorf("current database: %w", err)
+	}
+	dbs := []string{wh}
+	rows, err := e.conn.Query(ctx, query("bi_databases.sql"))
+	if err != nil {
+		return nil, fmt.Errorf("find bi databases: %w", err)
+	}
+	var cands []string
+	for rows.Next() {
+		var db string
+		if err := rows.Scan(&db); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find bi databases: %w", err)
+		}
+		cands = append(cands, db)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find bi databases: %w", err)
+	}
+	for _, db := range cands {
+		if !plainName.MatchString(db) {
+			continue
+		}
+		var serves string
+		// a bi database says which warehouse it serves (warehouse/bi/0020_source.sql)
+		if err := e.conn.QueryRow(ctx, "SELECT warehouse_database FROM `"+db+"`.source").Scan(&serves); err != nil {
+			e.logger.WarnContext(ctx, "erasure: cannot read a bi database's source; skipped", "database", db, "err", err)
+			continue
+		}
+		if serves == wh {
+			dbs = append(dbs, db)
+		}
+	}
+	var out []target
+	for _, db := range dbs {
+		cols, err := e.columns(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, plan(db, cols, ids)...)
+	}
+	return out, nil
+}
+
+// columns returns the person-related columns of each MergeTree table of db.
+func (e *eraser) columns(ctx context.Context, db string) (map[string][]string, error) {
+	rows, err := e.conn.Query(ctx, query("person_columns.sql"), db, db)
+	if err != nil {
+		return nil, fmt.Errorf("list columns of %s: %w", db, err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			return nil, fmt.Errorf("list columns of %s: %w", db, err)
+		}
+		out[t] = append(out[t], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list columns of %s: %w", db, err)
+	}
+	return out, nil
+}
+
+// keepTables are never erased from: the erasure's own bookkeeping.
+var keepTables = map[string]bool{"erasures": true, "erasure_receipts": true, "schema_migrations": true}
+
+// peopleTables hold one row per person version, keyed by id.
+var peopleTables = map[string]bool{"dim_people": true, "src_people": true}
+
+// donationTables keep their rows without the donor, so totals stay.
+var donationTables = map[string]bool{"fact_donations": true, "src_donations": true}
+
+// Scrubbing expressions (ClickHouse string literals holding RE2 patterns).
+const (
+	jsonString      = `"(\\\\.|[^"\\\\])*"`
+	scrubDonation   = `replaceRegexpAll(replaceRegexpAll(payload, '"person_id"\\s*:\\s*-?[0-9]+', '"person_id":null'), '"purpose_detail"\\s*:\\s*` + jsonString + `', '"purpose_detail":""')`
+	scrubMentionIDs = `replaceRegexpAll(payload, '"(counterpart_id|scientific_lead_id)"\\s*:\\s*-?[0-9]+', '"\\1":null')`
+	scrubMentionTxt = `'"(scientific_lead|notes|role)"\\s*:\\s*` + jsonString + `', '"\\1":""'`
+)
+
+// plan makes the statements for one database from its tables' person
+// columns (table → columns among id, person_id, contact_id, payload,
+// aggregate_id). Ids are integers formatted here, never text from outside.
+func plan(db string, cols map[string][]string, ids []int64) []target {
+	if len(ids) == 0 {
+		return nil
+	}
+	nums := make([]string, len(ids))
+	texts := make([]string, len(ids))
+	for i, id := range ids {
+		nums[i] = strconv.FormatInt(id, 10)
+		texts[i] = "'" + nums[i] + "'"
+	}
+	in := "(" + strings.Join(nums, ", ") + ")"
+	tables := make([]string, 0, len(cols))
+	for t := range cols {
+		tables = append(tables, t)
+	}
+	slices.Sort(tables)
+	var out []target
+	for _, t := range tables {
+		c := cols[t]
+		if keepTables[t] || !plainName.MatchString(t) {
+			continue
+		}
+		has := func(name string) bool { return slices.Contains(c, name) }
+		switch {
+		case t == "change_log" && has("aggregate_id") && has("payload"):
+			out = append(out, target{Database: db, Table: t, Action: "delete",
+				Where: "(aggregate = 'person' AND aggregate_id IN (" + strings.Join(texts, ", ") + "))" +
+					" OR visitParamExtractInt(payload, 'person_id') IN " + in +
+					" OR visitParamExtractInt(payload, 'contact_id') IN " + in},
+				target{Database: db, Table: t, Label: t + " (mentions)", Action: "update",
+					Set: "payload = replaceRegexpAll(" + scrubMentionIDs + ", " + scrubMentionTxt + ")",
+					Where: "visitParamExtractInt(payload, 'counterpart_id') IN " + in +
+						" OR visitParamExtractInt(payload, 'scientific_lead_id') IN " + in})
+		case peopleTables[t] && has("id"):
+			out = append(out, target{Database: db, Table: t, Action: "delete", Where: "id IN " + in})
+		case donationTables[t] && has("person_id"):
+			set := "person_id = 0"
+			if has("payload") {
+				set += ", payload = " + scrubDonation
+			}
+			out = append(out, target{Database: db, Table: t, Action: "update", Set: set, Where: "person_id IN " + in})
+		case has("person_id"):
+			out = append(out, target{Database: db, Table: t, Action: "delete", Where: "person_id IN " + in})
+		case has("contact_id"):
+			out = append(out, target{Database: db, Table: t, Action: "delete", Where: "contact_id IN " + in})
+		}
+	}
+	return out
+}
+
+// waitMutations waits until ClickHouse has applied every mutation of the
+// targets' tables, logging progress, for at most e.wait.
+func (e *eraser) waitMutations(ctx context.Context, eventID string, ts []target) error {
+	want := map[string]map[string]bool{}
+	for _, t := range ts {
+		if want[t.Database] == nil {
+			want[t.Database] = map[string]bool{}
+		}
+		want[t.Database][t.Table] = true
+	}
+	start := time.Now()
+	lastLog := start
+	for {
+		var pending, parts uint64
+		for db, tables := range want {
+			rows, err := e.conn.Query(ctx, query("pending_mutations.sql"), db)
+			if err != nil {
+				return fmt.Errorf("erasure %s: read mutations: %w", eventID, err)
+			}
+			for rows.Next() {
+				var t string
+				var n, p uint64
+				if err := rows.Scan(&t, &n, &p); err != nil {
+					rows.Close()
+					return fmt.Errorf("erasure %s: read mutations: %w", eventID, err)
+				}
+				if tables[t] {
+					pending += n
+					parts += p
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("erasure %s: read mutations: %w", eventID, err)
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		if time.Since(start) > e.wait {
+			return fmt.Errorf("erasure %s: %d mutations still running after %s: %w", eventID, pending, e.wait, errMutationsSlow)
+		}
+		if time.Since(lastLog) >= e.advised {
+			e.logger.InfoContext(ctx, "erasure: waiting for ClickHouse mutations", "event_id", eventID,
+				"pending", pending, "parts_to_do", parts, "waited", time.Since(start).Round(time.Second))
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(e.poll):
+		}
+	}
+}
+
+var errMutationsSlow = errors.New("mutations not done in time")

@@ -1,0 +1,1 @@
+SELECT database FROM system.tables WHERE name = 'source' AND engine = 'View' AND database != currentDatabase()
