@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/google/uuid"
 
@@ -169,6 +170,16 @@ func (s *Sink) applyErasures(ctx context.Context, b *batch) error {
 // load reads the erased ids from the warehouse.
 func (e *eraser) load(ctx context.Context) error {
 	rows, err := e.conn.Query(ctx, query("erased_ids.sql"))
+	var ex *clickhouse.Exception
+	if errors.As(err, &ex) && ex.Code == codeUnknownTable {
+		// a warehouse not yet migrated to 0040_erasures has erased nobody;
+		// applying an erasure there fails (and retries) until it is
+		if !e.loaded {
+			e.logger.WarnContext(ctx, "the warehouse has no erasures table: run calore migrate")
+		}
+		e.erased, e.loaded = map[int64]bool{}, true
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("read erasures: %w", err)
 	}
@@ -718,5 +729,8 @@ func (e *eraser) waitMutations(ctx context.Context, eventID string, ts []target)
 		}
 	}
 }
+
+// codeUnknownTable is ClickHouse's UNKNOWN_TABLE.
+const codeUnknownTable = 60
 
 var errMutationsSlow = errors.New("mutations not done in time")

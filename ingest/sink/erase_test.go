@@ -161,3 +161,14 @@ func TestErasureRemovesPersonEverywhere(t *testing.T) {
 		}
 	}
 }
+
+func TestSinkWithoutErasuresTable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 1)
+	if err := e.conn.Exec(context.Background(), `DROP TABLE erasures`); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t, e.conn)
+	produce(t, e.brokers, e.prefix+ingest.TopicTracking, []kafka.Message{trackingHit(1, 1), trackingHit(2, 2)})
+	waitFor(t, e.conn, 60*time.Second, 2, `SELECT uniqExact(event_id) FROM tracking_events`)
+}
