@@ -369,3 +369,18 @@ func auditErasure(ctx context.Context, tx pgx.Tx, e *Erasure, req ErasureRequest
 	}
 	return NewStore(tx).Audit(ctx, a)
 }
+
+// OutboxPublished reports whether the outbox event eventID has been
+// published to Kafka by the relay; calore.ErrNotFound when there is no such
+// event.
+func (s *Store) OutboxPublished(ctx context.Context, eventID string) (bool, error) {
+	var done bool
+	err := s.db.QueryRow(ctx, query("erase_published.sql"), eventID).Scan(&done)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, calore.Errorf(calore.ErrNotFound, "no outbox event %s", eventID)
+	}
+	if err != nil {
+		return false, fmt.Errorf("read outbox event %s: %w", eventID, err)
+	}
+	return done, nil
+}

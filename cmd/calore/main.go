@@ -44,6 +44,7 @@ commands:
   score     run the scoring jobs ([--as-of YYYY-MM-DD] [heat|donation|clusters|funnels|turnout …])
   seed      load the synthetic university (--scale demo|full --seed N) into an empty store
   bi        Power BI: the bi database's status, a .pbids connection file (docs/powerbi.md)
+  gdpr      erase PERSON_ID: the right to be forgotten, store, warehouse and bi (docs/gdpr.md)
   help      this text
 
 Configuration comes from CALORE_* environment variables (see README.md);
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdUser(ctx, cfg, logger, args[1:], os.Stdin, stdout, stderr)
 	case "bi":
 		return cmdBI(ctx, cfg, args[1:], stdout, stderr)
+	case "gdpr":
+		return cmdGDPR(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -734,3 +734,25 @@ func (e *eraser) waitMutations(ctx context.Context, eventID string, ts []target)
 const codeUnknownTable = 60
 
 var errMutationsSlow = errors.New("mutations not done in time")
+
+// ReadReceipt returns the erasure receipt of the erasure event eventID, one
+// line per table, or none while the sink has not applied it.
+func ReadReceipt(ctx context.Context, conn driver.Conn, eventID string) ([]Receipt, error) {
+	rows, err := conn.Query(ctx, query("receipt.sql"), eventID)
+	if err != nil {
+		return nil, fmt.Errorf("read erasure receipt %s: %w", eventID, err)
+	}
+	defer rows.Close()
+	var out []Receipt
+	for rows.Next() {
+		r := Receipt{EventID: eventID}
+		if err := rows.Scan(&r.Database, &r.Table, &r.Action, &r.RowsBefore, &r.RowsAfter, &r.ErasedAt, &r.FinishedAt); err != nil {
+			return nil, fmt.Errorf("read erasure receipt %s: %w", eventID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read erasure receipt %s: %w", eventID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,1 @@
+SELECT published_at IS NOT NULL FROM outbox WHERE event_id = $1::uuid
