@@ -134,6 +134,7 @@ func (s *Server) routeTable() []route {
 		route{http.MethodGet, "/api/kpis/events", perm(access.KPIEvents, access.Read), s.kpiEvents},
 
 		route{http.MethodGet, "/api/people/{id}/gdpr-export", perm(access.GDPR, access.Read), s.gdprExport},
+		route{http.MethodPost, "/api/people/{id}/erase", perm(access.GDPR, access.Write), s.gdprErase},
 		route{http.MethodGet, "/api/audit", perm(access.Audit, access.Read), s.auditLog},
 	)
 	return rs
