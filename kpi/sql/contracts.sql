@@ -16,7 +16,8 @@ FROM
            argMax(visitParamExtractString(payload, 'end_date'), version) AS finish,
            argMax(type, version) AS last_type
     FROM change_log
-    WHERE aggregate = 'research_contract' AND event_time < toDateTime(toDate(@to_day))
+    PREWHERE aggregate = 'research_contract'
+    WHERE event_time < toDateTime(toDate(@to_day))
     GROUP BY aggregate_id
 )
 WHERE last_type != 'research_contract.deleted'
