@@ -402,7 +402,7 @@ func (e *eraser) apply(ctx context.Context, r erasure) error {
 			if after[i] == 0 {
 				continue
 			}
-			if err := e.conn.Exec(ctx, t.alterSQL()); err != nil {
+			if err := e.conn.Exec(ctx, t.alterSQL(), t.Args...); err != nil {
 				return fmt.Errorf("erasure %s: %s.%s: %w", r.EventID, t.Database, t.Table, err)
 			}
 			issued = append(issued, t)
@@ -509,6 +509,8 @@ type target struct {
 	Action          string // "delete" or "update"
 	Set             string // update: the assignments
 	Where           string
+	Args            []any // bound to the ? of Where (client-side, quoted by clickhouse-go)
+	anonymous       bool  // tracking hits: also the browser ids the person used (filled by targets)
 }
 
 func (t target) name() string { return "`" + t.Database + "`.`" + t.Table + "`" }
@@ -526,7 +528,7 @@ func (t target) countSQL() string {
 
 func (e *eraser) count(ctx context.Context, t target) (uint64, error) {
 	var n uint64
-	if err := e.conn.QueryRow(ctx, t.countSQL()).Scan(&n); err != nil {
+	if err := e.conn.QueryRow(ctx, t.countSQL(), t.Args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %s.%s: %w", t.Database, t.Table, err)
 	}
 	return n, nil
@@ -580,6 +582,42 @@ func (e *eraser) targets(ctx context.Context, ids []int64) ([]target, error) {
 			return nil, err
 		}
 		out = append(out, plan(db, cols, ids)...)
+	}
+	for i, t := range out {
+		if !t.anonymous {
+			continue
+		}
+		// web hits from before the person was identified carry only the
+		// browser's anonymous id: the ids seen with the person go too
+		anon, err := e.anonymousIDs(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if len(anon) > 0 {
+			out[i].Where = "(" + t.Where + ") OR (contact_id = 0 AND has(?, anonymous_id))"
+			out[i].Args = []any{anon}
+		}
+	}
+	return out, nil
+}
+
+// anonymousIDs returns the browser ids seen in t's rows of the person.
+func (e *eraser) anonymousIDs(ctx context.Context, t target) ([]string, error) {
+	rows, err := e.conn.Query(ctx, "SELECT DISTINCT anonymous_id FROM "+t.name()+" WHERE ("+t.Where+") AND anonymous_id != ''")
+	if err != nil {
+		return nil, fmt.Errorf("anonymous ids in %s.%s: %w", t.Database, t.Table, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("anonymous ids in %s.%s: %w", t.Database, t.Table, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("anonymous ids in %s.%s: %w", t.Database, t.Table, err)
 	}
 	return out, nil
 }
@@ -669,7 +707,7 @@ func plan(db string, cols map[string][]string, ids []int64) []target {
 		case has("person_id"):
 			out = append(out, target{Database: db, Table: t, Action: "delete", Where: "person_id IN " + in})
 		case has("contact_id"):
-			out = append(out, target{Database: db, Table: t, Action: "delete", Where: "contact_id IN " + in})
+			out = append(out, target{Database: db, Table: t, Action: "delete", Where: "contact_id IN " + in, anonymous: has("anonymous_id")})
 		}
 	}
 	return out

@@ -49,6 +49,19 @@ func personMessages(id int64, first, last, email string) (changes, tracking []ka
 	return changes, tracking
 }
 
+func webHit(contact int64, anon string) kafka.Message {
+	h := calore.TrackingHit{ContactID: contact, AnonymousID: anon, URL: "https://www.example.edu/give", UserAgent: "test"}
+	p, _ := json.Marshal(h)
+	key := "anon:" + anon
+	if contact > 0 {
+		key = fmt.Sprintf("contact:%d", contact)
+	}
+	ev := calore.Event{ID: uuid.NewString(), Type: calore.EventWebPageView, SchemaVersion: 1, Time: time.Now().UTC(),
+		Aggregate: "tracking", AggregateID: key, Payload: p}
+	v, _ := json.Marshal(ev)
+	return kafka.Message{Key: []byte(key), Value: v}
+}
+
 func erasedEvent(id int64, merged ...int64) (kafka.Message, string) {
 	if merged == nil {
 		merged = []int64{}
@@ -78,9 +91,11 @@ func TestErasureRemovesPersonEverywhere(t *testing.T) {
 	}
 	changes = append(changes, change("research_contract.created", 5, `{"id":5,"contract_number":"RC-5","scientific_lead_id":42,"scientific_lead":"Zebulon Quillfeather","value":"1000.00"}`))
 	produce(t, brokers, prefix+ingest.TopicChanges, changes)
+	tracking = append(tracking, webHit(0, "browser-zq"), webHit(target, "browser-zq"), webHit(0, "browser-other"), webHit(other, "browser-zq"))
 	produce(t, brokers, prefix+ingest.TopicTracking, tracking)
 	waitFor(t, conn, 60*time.Second, 3, `SELECT uniqExact(id) FROM fact_donations`)
-	waitFor(t, conn, 60*time.Second, 3, `SELECT uniqExact(contact_id) FROM tracking_events`)
+	waitFor(t, conn, 60*time.Second, 4, `SELECT uniqExact(event_id) FROM tracking_events WHERE kind = 'web.pageview'`)
+	waitFor(t, conn, 60*time.Second, 3, `SELECT uniqExact(contact_id) FROM tracking_events WHERE contact_id > 0`)
 	waitFor(t, conn, 60*time.Second, 3, `SELECT uniqExact(id) FROM `+cfg.BIDatabase+`.src_people`)
 	totalBefore := count(t, conn, `SELECT toUInt64(sum(a)) FROM (SELECT id, argMax(amount, version) AS a FROM fact_donations GROUP BY id)`)
 
@@ -108,6 +123,11 @@ func TestErasureRemovesPersonEverywhere(t *testing.T) {
 
 	if hits := search(); len(hits) > 0 {
 		t.Errorf("the erased people are still in the warehouse: %v", hits)
+	}
+	// the browser the person used goes with them; another browser, and the
+	// other person's hit from the same browser, stay
+	if n := count(t, conn, `SELECT uniqExact(event_id) FROM tracking_events WHERE kind = 'web.pageview'`); n != 2 {
+		t.Errorf("web hits left: %d, want 2 (another browser's, the other person's)", n)
 	}
 	// the other person is untouched
 	for _, q := range []string{
