@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -229,5 +230,39 @@ func produceTracking(t *testing.T, cfg config.Config, msgs ...kafka.Message) {
 			t.Fatalf("produce: %v", err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestGDPREraseNoWaitAndUsage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	getenv, cfg := migrated(t)
+	pool, err := postgres.Open(ctx, cfg.PostgresDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s := postgres.NewStore(pool)
+	p := &calore.Person{Kind: calore.KindAlumnus, FirstName: "Zebulon", LastName: "Quillfeather"}
+	if err := s.CreatePerson(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"gdpr"}, {"gdpr", "forget", "1"}, {"gdpr", "erase"}, {"gdpr", "erase", "abc"}, {"gdpr", "erase", "0"}} {
+		if err := run(ctx, args, getenv, io.Discard, io.Discard); err != errUsage {
+			t.Errorf("%v: %v, want the usage", args, err)
+		}
+	}
+	if err := run(ctx, []string{"gdpr", "erase", "999999", "--no-wait"}, getenv, io.Discard, io.Discard); !errors.Is(err, calore.ErrNotFound) {
+		t.Errorf("unknown person: %v", err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"gdpr", "erase", "--no-wait", "--by", "dpo", fmt.Sprint(p.ID)}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "not waiting") || !strings.Contains(out.String(), "people") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if got, err := s.Person(ctx, p.ID); err != nil || got.FirstName != "" {
+		t.Errorf("not anonymised: %+v %v", got, err)
 	}
 }
