@@ -54,8 +54,10 @@ var ChangeAggregates = []string{
 	"affiliation", "partnership", "collaboration", "research_contract", "consent", "event_series", "user", "score", // change_log only
 }
 
-// ChangeVerbs are the verbs of change types.
-var ChangeVerbs = []string{"created", "updated", "deleted", "merged"}
+// ChangeVerbs are the verbs of change types. "erased" is a GDPR erasure
+// (person.erased, docs/gdpr.md): the sink deletes the person from the
+// warehouse instead of storing rows.
+var ChangeVerbs = []string{"created", "updated", "deleted", "merged", "erased"}
 
 // TrackingTypes are the tracking event types.
 var TrackingTypes = []string{calore.EventEmailOpen, calore.EventEmailClick, calore.EventWebPageView, calore.EventWebCustom}

@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/calore-crm/calore"
-	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/warehouse"
 )
 
@@ -89,21 +88,11 @@ func parseErasure(value []byte) (erasure, bool) {
 	return e, true
 }
 
-// takeErasures removes the erasure events from the batch's dead letters and
-// returns them in batch order.
+// takeErasures removes the batch's erasure events (decode sets them aside
+// instead of mapping them to rows) and returns them in batch order.
 func takeErasures(d *decoded) []erasure {
-	var out []erasure
-	dead := d.dead[:0]
-	for _, m := range d.dead {
-		if header(m, HeaderReason) == schemas.ReasonUnknownType {
-			if e, ok := parseErasure(m.Value); ok {
-				out = append(out, e)
-				continue
-			}
-		}
-		dead = append(dead, m)
-	}
-	d.dead = dead
+	out := d.erasures
+	d.erasures = nil
 	return out
 }
 
@@ -126,7 +115,7 @@ func newEraser(conn driver.Conn, logger *slog.Logger) *eraser {
 }
 
 // applyErasures is the sink's hook, run at the start of every flush: it
-// takes the batch's erasure events out of its dead letters, refreshes the
+// takes the batch's erasure events, refreshes the
 // erased ids (other sink processes may have erased someone), drops or scrubs
 // the batch's rows about erased people, and applies each erasure (deletes,
 // waits, receipt). Like an insert it is retried until it succeeds; only a

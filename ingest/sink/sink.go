@@ -131,9 +131,10 @@ type chunk struct {
 
 // decoded is messages turned into warehouse rows and dead letters.
 type decoded struct {
-	rows   []warehouse.Row
-	rowMsg []int // for each row, the index of its message
-	dead   []kafka.Message
+	rows     []warehouse.Row
+	rowMsg   []int // for each row, the index of its message
+	dead     []kafka.Message
+	erasures []erasure // person.erased events (erase.go): applied, not stored as rows
 }
 
 // dropMessage removes every row of message i.
@@ -294,6 +295,7 @@ func (s *Sink) collect(b *batch) decoded {
 			out.rowMsg = append(out.rowMsg, offset+i)
 		}
 		out.dead = append(out.dead, c.dead...)
+		out.erasures = append(out.erasures, c.erasures...)
 		offset += c.n
 	}
 	b.chunks = b.chunks[:0]
@@ -306,6 +308,13 @@ func (s *Sink) decode(msgs []kafka.Message) decoded {
 	for i, m := range msgs {
 		ev, hit, err := s.reg.DecodeHit(m.Value)
 		reason := ReasonUnmappable
+		if err == nil && ev.Type == EventPersonErased {
+			if e, ok := parseErasure(m.Value); ok {
+				out.erasures = append(out.erasures, e)
+				continue
+			}
+			err = errors.New("person.erased: payload needs person_id equal to aggregate_id and positive merged_ids")
+		}
 		if err == nil {
 			var rows []warehouse.Row
 			if hit != nil {
