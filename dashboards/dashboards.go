@@ -41,6 +41,10 @@ type Deps struct {
 	// CurrentUser tells who is asking (package api/access); !ok means nobody
 	// is signed in: the dashboards still show, saving does not.
 	CurrentUser func(*http.Request) (userID int64, ok bool)
+	// CanSee tells whether the asking user's role may see a widget's data
+	// (api.CanSeeWidget); nil lets everyone see everything. Pages mixing
+	// widgets (the managers' one, saved dashboards) leave out the others.
+	CanSee func(r *http.Request, widget string) bool
 	Targets     kpi.Targets      // fundraising levels; zero means kpi.DefaultFundraisingTargets
 	Now         func() time.Time // the clock; nil means time.Now
 	// BasePath is where Routes is mounted, for links and the ECharts
@@ -164,7 +168,7 @@ func (s *server) builtin(w http.ResponseWriter, r *http.Request) {
 	d.Active = db.Slug
 	d.Composer = nil
 	d.SaveWith = db.Widgets
-	d.Cards = s.cards(r.Context(), p, db.Widgets)
+	d.Cards = s.cards(r, p, db.Widgets)
 	s.finish(&d)
 	s.render(w, r, d)
 }
@@ -199,7 +203,7 @@ func (s *server) mine(w http.ResponseWriter, r *http.Request) {
 	d := s.pageData(r, p, sd.Name, "Your saved dashboard.")
 	d.Composer = nil
 	d.SavedID = sd.ID
-	d.Cards = s.cards(r.Context(), p, sd.Widgets)
+	d.Cards = s.cards(r, p, sd.Widgets)
 	s.finish(&d)
 	s.render(w, r, d)
 }
@@ -369,8 +373,10 @@ func csvSafe(row []string) []string {
 }
 
 // cards runs the widgets' queries (in parallel; widgets sharing a source
-// share one query) and keeps their data for drawing.
-func (s *server) cards(ctx context.Context, p params, names []string) []card {
+// share one query) and keeps their data for drawing. A widget the user's
+// role may not see (Deps.CanSee) is neither queried nor drawn.
+func (s *server) cards(r *http.Request, p params, names []string) []card {
+	ctx := r.Context()
 	out := make([]card, len(names))
 	type result struct {
 		v   any
@@ -383,6 +389,10 @@ func (s *server) cards(ctx context.Context, p params, names []string) []card {
 		wd, ok := widgetByName(n)
 		if !ok {
 			out[i] = card{widget: widget{Name: n, Title: n}, Err: "This widget no longer exists."}
+			continue
+		}
+		if s.deps.CanSee != nil && !s.deps.CanSee(r, wd.Name) {
+			out[i] = card{widget: wd, Err: "Your role does not give access to this widget's data."}
 			continue
 		}
 		out[i] = card{widget: wd, DataURL: s.base + "/data/" + wd.Name + "?" + q.Encode()}

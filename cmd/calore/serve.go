@@ -151,7 +151,7 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 	if err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
 	}
-	dash := dashboards.Routes(dashboards.Deps{Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser})
+	dash := dashboards.Routes(dashboards.Deps{Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, CanSee: api.CanSeeWidget})
 	a.api, err = api.NewServer(api.Deps{
 		Pool: a.pool, Warehouse: a.warehouse, KafkaBrokers: cfg.KafkaBrokers, Logger: logger,
 		Tracking:   track,
