@@ -17,18 +17,16 @@ import (
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/access"
+	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/postgres"
 )
 
-// Targets are the institutional fundraising levels of a year (R6.5), EUR.
-type Targets struct {
-	Threshold  float64 `json:"threshold"`
-	Target     float64 `json:"target"`
-	Excellence float64 `json:"excellence"`
-}
+// Targets are the institutional fundraising levels of a year (R6.5), EUR:
+// the dashboards' own type, so both read one configuration.
+type Targets = kpi.Targets
 
 // DefaultTargets are those of seed 002: 2.7 / 2.8 / 3.1 M EUR.
-var DefaultTargets = Targets{Threshold: 2_700_000, Target: 2_800_000, Excellence: 3_100_000}
+var DefaultTargets = kpi.DefaultFundraisingTargets
 
 // Deps is what the server runs on. Pool is required; the rest is optional:
 // without Warehouse the warehouse routes answer 503, and each nil handler

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the whole configuration of the calore binary.
@@ -30,6 +31,18 @@ type Config struct {
 
 	HTTPAddr string     // CALORE_HTTP_ADDR
 	LogLevel slog.Level // CALORE_LOG_LEVEL: debug, info, warn, error
+
+	// Today pins the day the dashboards treat as today (their default
+	// period ends there) and `calore score` scores as of by default:
+	// CALORE_TODAY=YYYY-MM-DD, for demos on historical data and reproducible
+	// reports. Zero (unset) means the real date.
+	Today time.Time
+
+	// FundraisingTargets are the year's threshold, target and excellence in
+	// EUR, "2700000,2800000,3100000" (CALORE_FUNDRAISING_TARGETS; "" means
+	// those of the tender); parsed and checked by kpi.ParseTargets when
+	// `calore serve` starts.
+	FundraisingTargets string
 
 	Tracking Tracking
 }
@@ -115,7 +128,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			Database:   get("CALORE_CLICKHOUSE_DATABASE", "calore"),
 			BIDatabase: get("CALORE_CLICKHOUSE_BI_DATABASE", "bi"),
 		},
-		HTTPAddr: get("CALORE_HTTP_ADDR", DefaultHTTPAddr),
+		HTTPAddr:           get("CALORE_HTTP_ADDR", DefaultHTTPAddr),
+		FundraisingTargets: get("CALORE_FUNDRAISING_TARGETS", ""),
+	}
+	if v := get("CALORE_TODAY", ""); v != "" {
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("CALORE_TODAY: %q is not YYYY-MM-DD", v))
+		}
+		c.Today = t
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("CALORE_LOG_LEVEL", "info"))); err != nil {
 		problems = append(problems, fmt.Errorf("CALORE_LOG_LEVEL: %w", err))
@@ -125,6 +146,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// Now is the configuration's clock: Today at the current time of day when
+// CALORE_TODAY pins it, else the real time.
+func (c Config) Now() time.Time {
+	now := time.Now().UTC()
+	if c.Today.IsZero() {
+		return now
+	}
+	return c.Today.Add(now.Sub(now.Truncate(24 * time.Hour)))
 }
 
 // Validate reports every problem of the configuration, joined.

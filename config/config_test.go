@@ -72,9 +72,18 @@ func TestFromEnv(t *testing.T) {
 			wantErr: []string{"key \"short\": secret has 3 bytes", "key id \"bad id!\"", "not kid:base64secret", "key \"nb64\": secret is not base64", "CALORE_TRACKING_ORIGINS", "CALORE_TRACKING_TRUSTED_PROXIES"},
 		},
 		{
+			name: "today pinned",
+			env:  map[string]string{"CALORE_TODAY": "2026-01-01"},
+			check: func(t *testing.T, c config.Config) {
+				if got := c.Now().Format("2006-01-02"); got != "2026-01-01" {
+					t.Errorf("Now() is on %s", got)
+				}
+			},
+		},
+		{
 			name:    "every problem at once",
-			env:     map[string]string{"CALORE_PG_DSN": "mysql://x", "CALORE_KAFKA_PARTITIONS": "many", "CALORE_CLICKHOUSE_ADDR": "nohost", "CALORE_LOG_LEVEL": "loud", "CALORE_CLICKHOUSE_DATABASE": "a;b"},
-			wantErr: []string{"CALORE_PG_DSN", "CALORE_KAFKA_PARTITIONS", "CALORE_CLICKHOUSE_ADDR", "CALORE_LOG_LEVEL", "CALORE_CLICKHOUSE_DATABASE"},
+			env:     map[string]string{"CALORE_PG_DSN": "mysql://x", "CALORE_KAFKA_PARTITIONS": "many", "CALORE_CLICKHOUSE_ADDR": "nohost", "CALORE_LOG_LEVEL": "loud", "CALORE_CLICKHOUSE_DATABASE": "a;b", "CALORE_TODAY": "1st of May"},
+			wantErr: []string{"CALORE_TODAY", "CALORE_PG_DSN", "CALORE_KAFKA_PARTITIONS", "CALORE_CLICKHOUSE_ADDR", "CALORE_LOG_LEVEL", "CALORE_CLICKHOUSE_DATABASE"},
 		},
 	}
 	for _, tt := range tests {

@@ -21,7 +21,7 @@ import (
 func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("score", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asOfFlag := fs.String("as-of", time.Now().UTC().Format("2006-01-02"), "score as of this day (YYYY-MM-DD): features use what happened before it")
+	asOfFlag := fs.String("as-of", cfg.Now().Format("2006-01-02"), "score as of this day (YYYY-MM-DD): features use what happened before it; default today (CALORE_TODAY)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}

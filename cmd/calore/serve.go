@@ -22,6 +22,7 @@ import (
 	"github.com/calore-crm/calore/dashboards"
 	"github.com/calore-crm/calore/ingest"
 	"github.com/calore-crm/calore/ingest/tracking"
+	"github.com/calore-crm/calore/kpi"
 )
 
 // shutdownTimeout bounds the graceful stop: in-flight requests, then the
@@ -151,9 +152,14 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 	if err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
 	}
-	dash := dashboards.Routes(dashboards.Deps{Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, CanSee: api.CanSeeWidget})
+	targets, err := kpi.ParseTargets(cfg.FundraisingTargets)
+	if err != nil {
+		return fmt.Errorf("CALORE_FUNDRAISING_TARGETS: %w", err)
+	}
+	dash := dashboards.Routes(dashboards.Deps{Targets: targets, Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, CanSee: api.CanSeeWidget, Now: cfg.Now})
 	a.api, err = api.NewServer(api.Deps{
-		Pool: a.pool, Warehouse: a.warehouse, KafkaBrokers: cfg.KafkaBrokers, Logger: logger,
+		Targets: targets,
+		Pool:    a.pool, Warehouse: a.warehouse, KafkaBrokers: cfg.KafkaBrokers, Logger: logger,
 		Tracking:   track,
 		Metrics:    promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
 		Health:     spoolHealth(a.producer),
