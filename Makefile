@@ -45,7 +45,7 @@ test: migrate vet
 # Benchmarks (Go testing.B) against the real stack, each with its limit
 # measured in the same run; bench/REPORT.md and bench/report.json are
 # generated from the results (scripts/benchreport). The full synthetic
-# university is loaded once into databases of its own (calore_bench).
+# university is loaded once into databases of its own (calore_full).
 BENCH_COUNT ?= 3
 bench: migrate
 	mkdir -p bench

@@ -21,13 +21,13 @@ import (
 
 // The full-scale scoring benchmark runs the real `calore score` binary on
 // the full synthetic university (about 630,000 people), loaded once into
-// databases of its own (PostgreSQL and ClickHouse database calore_bench,
-// Kafka prefix bench.) and kept between runs: `calore seed` is a no-op when
+// databases of its own (PostgreSQL and ClickHouse database calore_full, shared with the dashboards benchmark,
+// Kafka prefix full.) and kept between runs: `calore seed` is a no-op when
 // the same university is already there. Per job it reports the wall time
 // and the peak resident memory of the process (ru_maxrss), and for the
 // donation job the hold-out ROC AUC next to the Bayes AUC.
 
-const benchDB = "calore_bench"
+const benchDB = "calore_full"
 
 // benchEnv returns the environment of the bench databases, creating them
 // when missing.
@@ -63,7 +63,7 @@ func benchEnv(b *testing.B) []string {
 		b.Fatal(err)
 	}
 	u.Path = "/" + benchDB
-	env := append(os.Environ(), "CALORE_PG_DSN="+u.String(), "CALORE_CLICKHOUSE_DATABASE="+benchDB, "CALORE_KAFKA_TOPIC_PREFIX=bench.", "CALORE_LOG_LEVEL=warn")
+	env := append(os.Environ(), "CALORE_PG_DSN="+u.String(), "CALORE_CLICKHOUSE_DATABASE="+benchDB, "CALORE_KAFKA_TOPIC_PREFIX=full.", "CALORE_LOG_LEVEL=warn")
 	return env
 }
 
