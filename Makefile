@@ -44,11 +44,12 @@ test: migrate vet
 
 # Benchmarks (Go testing.B) against the real stack, each with its limit
 # measured in the same run; bench/REPORT.md and bench/report.json are
-# generated from the results (scripts/benchreport). The full synthetic
+# generated from the results (scripts/benchreport). -p 1: one package at a time, so
+# benchmarks do not compete with each other for the two cores. The full synthetic
 # university is loaded once into databases of its own (calore_full).
 BENCH_COUNT ?= 3
 bench: migrate
 	mkdir -p bench
-	$(WITH_STACK) $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 60m -json ./... > bench/raw.json
+	$(WITH_STACK) $(GO) test -p 1 -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 60m -json ./... > bench/raw.json
 	$(GO) run ./scripts/benchreport -in bench/raw.json -out bench
 	@echo "bench: wrote bench/REPORT.md"
