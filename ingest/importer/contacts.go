@@ -191,8 +191,6 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 		step{what: "version people", sql: `UPDATE people p SET version = p.version + 1, updated_at = now()
 			FROM import_changed c JOIN ` + stageTable + ` s ON s.target_id = c.id AND s.conflict IS NULL
 			WHERE p.id = c.id AND NOT c.fields AND NOT s.is_new`},
-		// fresh statistics: the matching changed most of the staging table
-		step{what: "analyze results", sql: `ANALYZE ` + stageTable + `, import_changed`},
 		step{what: "write outbox", sql: personOutboxSQL},
 	)
 	if err := exec(ctx, tx, logger, steps...); err != nil {
