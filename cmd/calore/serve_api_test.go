@@ -71,6 +71,17 @@ func TestServeAPI(t *testing.T) {
 		{"/dashboards/managers", "text/html", 303, ""},
 		{"/metrics", "", 200, "go_goroutines"},
 	}
+	// readiness is polled, as a load balancer does: the stores connect lazily
+	// and a loaded machine can take a moment for the first ClickHouse handshake
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := client.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+	}
 	for _, c := range cases {
 		req, _ := http.NewRequest("GET", base+c.path, nil)
 		if c.accept != "" {
