@@ -52,7 +52,11 @@ func (w *scoreWriter) add(ctx context.Context, r scoreRow) error {
 		return fmt.Errorf("write %s score of person %d: %w", w.model, r.PersonID, err)
 	}
 	w.pending++
-	w.all = append(w.all, r)
+	if r.Score != 0 || r.Level != 1 || w.model != "heat" {
+		// the store keeps no heat row for someone without a single signal
+		// (level 1, score 0): signals only age, so nobody returns to that
+		w.all = append(w.all, r)
+	}
 	if w.pending >= scoreBatch {
 		return w.flush()
 	}
