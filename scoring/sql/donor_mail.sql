@@ -6,14 +6,14 @@ FROM
     SELECT person_id, count() AS sends
     FROM
     (
-        SELECT id, argMax(person_id, version) AS person_id, argMax(sent_at, version) AS sent_at, argMax(deleted, version) AS deleted
+        SELECT id, argMax(person_id, version) AS person_id, argMax(sent_at, version) AS sent, argMax(deleted, version) AS deleted
         FROM fact_sends
         -- a send's versions keep its sent_at: reading only the window's month
         -- partitions (a month of margin) gives the same latest versions, fast
         WHERE sent_at >= addDays(addYears(toDateTime(@as_of), -1), -31) AND sent_at < addDays(toDateTime(@as_of), 31)
         GROUP BY id
     )
-    WHERE deleted = 0 AND sent_at >= addYears(toDateTime(@as_of), -1) AND sent_at < toDateTime(@as_of)
+    WHERE deleted = 0 AND sent >= addYears(toDateTime(@as_of), -1) AND sent < toDateTime(@as_of)
     GROUP BY person_id
 )
 ANY LEFT JOIN
