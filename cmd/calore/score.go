@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/models"
@@ -49,14 +52,34 @@ func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	defer ch.Close()
 
 	progress, done := stepProgress(stderr, "score: ")
-	env := &scoring.Env{Warehouse: ch, Store: pool, Logger: logger, Heat: heat, Progress: progress}
-	for _, j := range jobs {
-		sum, err := j.Run(ctx, env, asOf)
-		done()
-		if err != nil {
-			return fmt.Errorf("score %s: %w", j.Name(), err)
-		}
-		logger.InfoContext(ctx, "scored", "job", sum.Job, "as_of", asOf.Format("2006-01-02"), "rows", sum.Rows, "took", sum.Took.Round(time.Millisecond))
+	var mu sync.Mutex // the jobs run two at a time; one progress display
+	env := &scoring.Env{Warehouse: ch, Store: pool, Logger: logger, Heat: heat, Progress: func(step string, n, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		progress(step, n, total)
+	}}
+	// The jobs are independent: two at a time overlap one job's Go work and
+	// store writes with another's ClickHouse queries. Results print in job order.
+	sums := make([]scoring.Summary, len(jobs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for i, j := range jobs {
+		g.Go(func() error {
+			sum, err := j.Run(gctx, env, asOf)
+			if err != nil {
+				return fmt.Errorf("score %s: %w", j.Name(), err)
+			}
+			logger.InfoContext(ctx, "scored", "job", sum.Job, "as_of", asOf.Format("2006-01-02"), "rows", sum.Rows, "took", sum.Took.Round(time.Millisecond))
+			sums[i] = sum
+			return nil
+		})
+	}
+	err = g.Wait()
+	done()
+	if err != nil {
+		return err
+	}
+	for _, sum := range sums {
 		fmt.Fprintf(stdout, "%s (%s, %d rows)\n", sum.Job, sum.Took.Round(time.Millisecond), sum.Rows)
 		for _, l := range sum.Lines {
 			fmt.Fprintln(stdout, "  "+strings.TrimSpace(l))
