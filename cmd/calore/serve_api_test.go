@@ -25,6 +25,9 @@ func TestServeAPI(t *testing.T) {
 	brokers, prefix := kafkatest.Topics(t, 1, ingest.TopicTracking)
 	env := map[string]string{
 		"CALORE_PG_DSN":              dsn,
+		"CALORE_CLICKHOUSE_ADDR":     strings.Join(ch.Addr, ","),
+		"CALORE_CLICKHOUSE_USER":     ch.User,
+		"CALORE_CLICKHOUSE_PASSWORD": ch.Password,
 		"CALORE_CLICKHOUSE_DATABASE": ch.Database,
 		"CALORE_KAFKA_BROKERS":       strings.Join(brokers, ","),
 		"CALORE_KAFKA_TOPIC_PREFIX":  prefix,

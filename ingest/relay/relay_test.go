@@ -245,7 +245,22 @@ func TestNotifyWakesRelay(t *testing.T) {
 	t.Parallel()
 	p := newPipeline(t)
 	_, m := p.startRelay(t, time.Hour)
-	time.Sleep(500 * time.Millisecond) // listening and idle
+	// wait until the relay's connection has run LISTEN (a fixed sleep loses
+	// the race on a loaded machine: a NOTIFY before LISTEN wakes nobody)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		if err := p.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND query ILIKE 'LISTEN %'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the relay did not LISTEN within 30 s")
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // and is idle after its first drain
 	writeOutbox(t, p.pool, 1, 1)
 	deadline := time.Now().Add(5 * time.Second)
 	for total(m.Published) < 1 && time.Now().Before(deadline) {
