@@ -30,7 +30,7 @@ type pipeline struct {
 	ch      driver.Conn
 }
 
-func newPipeline(t *testing.T) *pipeline {
+func newPipeline(t testing.TB) *pipeline {
 	t.Helper()
 	brokers, prefix := kafkatest.Topics(t, 3, ingest.Topics...)
 	return &pipeline{pool: pgtest.New(t), brokers: brokers, prefix: prefix, ch: warehousetest.New(t)}
@@ -43,7 +43,7 @@ type background struct {
 	once   sync.Once
 }
 
-func goRun(t *testing.T, fn func(context.Context) error) *background {
+func goRun(t testing.TB, fn func(context.Context) error) *background {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &background{cancel: cancel, done: make(chan error, 1)}
@@ -52,7 +52,7 @@ func goRun(t *testing.T, fn func(context.Context) error) *background {
 	return b
 }
 
-func (b *background) stop(t *testing.T) {
+func (b *background) stop(t testing.TB) {
 	t.Helper()
 	b.once.Do(func() {
 		b.cancel()
@@ -67,7 +67,7 @@ func (b *background) stop(t *testing.T) {
 	})
 }
 
-func (p *pipeline) startRelay(t *testing.T, poll time.Duration) (*background, *relay.Metrics) {
+func (p *pipeline) startRelay(t testing.TB, poll time.Duration) (*background, *relay.Metrics) {
 	t.Helper()
 	m := relay.NewMetrics(prometheus.NewRegistry())
 	r, err := relay.New(relay.Config{Brokers: p.brokers, Topic: p.prefix + ingest.TopicChanges, BatchSize: 500, PollInterval: poll},
@@ -110,7 +110,7 @@ var aggregates = map[string]string{
 
 // writeOutbox inserts outbox rows from..to (inclusive) as the store would:
 // one change of a record per row, ids unique per aggregate.
-func writeOutbox(t *testing.T, pool *pgxpool.Pool, from, to int) {
+func writeOutbox(t testing.TB, pool *pgxpool.Pool, from, to int) {
 	t.Helper()
 	_, err := pool.Exec(context.Background(), `
 INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload, occurred_at)
