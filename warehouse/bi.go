@@ -126,34 +126,7 @@ func MigrateBI(ctx context.Context, c config.ClickHouse, logger *slog.Logger) (s
 		return schema.Result{}, err
 	}
 
-	current, err := currentVersion(ctx, conn)
-	if err != nil {
-		return schema.Result{}, err
-	}
-	st := schema.Status{Store: "clickhouse bi", Current: current, Latest: ms[len(ms)-1].version}
-	if err := st.CheckNotNewer(); err != nil {
-		return schema.Result{}, err
-	}
-	applied, err := appliedVersions(ctx, conn)
-	if err != nil {
-		return schema.Result{}, err
-	}
-	res := schema.Result{Store: "clickhouse bi", From: current, To: current}
-	for _, m := range ms {
-		if applied[m.version] {
-			continue
-		}
-		logger.InfoContext(ctx, "applying bi migration", "file", m.name, "database", c.BIDatabase)
-		if err := conn.Exec(ctx, m.sql); err != nil {
-			return res, fmt.Errorf("bi migration %s: %w", m.name, err)
-		}
-		if err := record(ctx, conn, m); err != nil {
-			return res, fmt.Errorf("record bi migration %s: %w", m.name, err)
-		}
-		res.Applied = append(res.Applied, m.name)
-		res.To = max(res.To, m.version)
-	}
-	return res, nil
+	return apply(ctx, conn, "clickhouse bi", ms, logger)
 }
 
 // ErrBIElsewhere: the bi database was built over another warehouse database.

@@ -108,11 +108,19 @@ func Migrate(ctx context.Context, conn driver.Conn, logger *slog.Logger) (schema
 	if err != nil {
 		return schema.Result{}, err
 	}
+	return apply(ctx, conn, "clickhouse", ms, logger)
+}
+
+// apply runs, in version order, every migration of ms the connection's
+// database has not applied, refusing a database that holds a newer one. It
+// serves the warehouse's set and the bi set alike; store names them in
+// messages and results.
+func apply(ctx context.Context, conn driver.Conn, store string, ms []migration, logger *slog.Logger) (schema.Result, error) {
 	current, err := currentVersion(ctx, conn)
 	if err != nil {
 		return schema.Result{}, err
 	}
-	st := schema.Status{Store: "clickhouse", Current: current, Latest: ms[len(ms)-1].version}
+	st := schema.Status{Store: store, Current: current, Latest: ms[len(ms)-1].version}
 	if err := st.CheckNotNewer(); err != nil {
 		return schema.Result{}, err
 	}
@@ -120,17 +128,17 @@ func Migrate(ctx context.Context, conn driver.Conn, logger *slog.Logger) (schema
 	if err != nil {
 		return schema.Result{}, err
 	}
-	res := schema.Result{Store: "clickhouse", From: current, To: current}
+	res := schema.Result{Store: store, From: current, To: current}
 	for _, m := range ms {
 		if applied[m.version] {
 			continue
 		}
-		logger.InfoContext(ctx, "applying clickhouse migration", "file", m.name)
+		logger.InfoContext(ctx, "applying migration", "store", store, "file", m.name)
 		if err := conn.Exec(ctx, m.sql); err != nil {
-			return res, fmt.Errorf("clickhouse migration %s: %w", m.name, err)
+			return res, fmt.Errorf("%s migration %s: %w", store, m.name, err)
 		}
 		if err := record(ctx, conn, m); err != nil {
-			return res, fmt.Errorf("record clickhouse migration %s: %w", m.name, err)
+			return res, fmt.Errorf("record %s migration %s: %w", store, m.name, err)
 		}
 		res.Applied = append(res.Applied, m.name)
 		res.To = max(res.To, m.version)
