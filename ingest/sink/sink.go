@@ -188,62 +188,81 @@ func (s *Sink) Run(ctx context.Context) error {
 
 	// One writer goroutine stores and commits batches in order while this
 	// one fetches and decodes the next: at most one batch is being written
-	// and one handed over, the rest waits in Kafka.
+	// and one handed over, the rest waits in Kafka. Flushed batches come
+	// back through spare, so that their message buffers are allocated once
+	// rather than grown message by message for every batch.
 	ready := make(chan *batch)
+	spare := make(chan *batch, 2)
 	writerDone := make(chan struct{})
 	writerCtx, stopWriter := context.WithCancel(ctx)
 	go func() {
 		defer close(writerDone)
-		s.writeLoop(writerCtx, r, dlq, ready)
+		s.writeLoop(writerCtx, r, dlq, ready, spare)
 	}()
 	defer func() { stopWriter(); <-writerDone }() // also when fetching fails
 
-	b := &batch{}
-	handOver := func(trigger string) bool {
-		b.trigger = trigger
-		b.decoded = s.collect(b)
-		select {
-		case ready <- b:
-			b = &batch{}
-			return true
-		case <-writerDone: // the writer stopped: ctx is cancelled
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-	for {
-		fetchCtx, cancel := ctx, context.CancelFunc(func() {})
-		if len(b.msgs) > 0 {
-			fetchCtx, cancel = context.WithDeadline(ctx, b.first.Add(s.cfg.FlushInterval))
-		}
-		m, err := r.FetchMessage(fetchCtx)
-		cancel()
+	for b := s.newBatch(spare); ; b = s.newBatch(spare) {
+		trigger, err := s.fill(ctx, r, b)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				if !handOver("time") {
-					return nil
-				}
-				continue
-			}
 			return fmt.Errorf("sink: fetch from kafka: %w", err)
 		}
-		if len(b.msgs) == 0 {
-			b.first = time.Now()
-		}
-		s.add(b, m)
-		if len(b.msgs) >= s.cfg.BatchSize && !handOver("size") {
+		b.trigger = trigger
+		b.decoded = s.collect(b)
+		select {
+		case ready <- b:
+		case <-writerDone: // the writer stopped: ctx is cancelled
+			return nil
+		case <-ctx.Done():
 			return nil
 		}
 	}
 }
 
+// fill fetches messages into the empty batch b until it holds BatchSize
+// messages ("size") or FlushInterval has passed since its first one
+// ("time"). The deadline is one context per batch, not a timer per fetch.
+func (s *Sink) fill(ctx context.Context, r *kafka.Reader, b *batch) (trigger string, err error) {
+	m, err := r.FetchMessage(ctx)
+	if err != nil {
+		return "", err
+	}
+	b.first = time.Now()
+	s.add(b, m)
+	fetchCtx, cancel := context.WithDeadline(ctx, b.first.Add(s.cfg.FlushInterval))
+	defer cancel()
+	for len(b.msgs) < s.cfg.BatchSize {
+		m, err := r.FetchMessage(fetchCtx)
+		if err != nil {
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				return "time", nil
+			}
+			return "", err
+		}
+		s.add(b, m)
+	}
+	return "size", nil
+}
+
+// maxPrealloc bounds the messages a new batch has room for up front.
+const maxPrealloc = 1 << 16
+
+// newBatch returns a flushed batch to reuse, or a new one with room for
+// BatchSize messages.
+func (s *Sink) newBatch(spare <-chan *batch) *batch {
+	select {
+	case b := <-spare:
+		return b
+	default:
+		return &batch{msgs: make([]kafka.Message, 0, min(s.cfg.BatchSize, maxPrealloc))}
+	}
+}
+
 // writeLoop stores and commits the batches it is handed, in order, until ctx
-// is cancelled.
-func (s *Sink) writeLoop(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, ready <-chan *batch) {
+// is cancelled, and hands each flushed batch back through spare.
+func (s *Sink) writeLoop(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, ready <-chan *batch, spare chan<- *batch) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -252,8 +271,20 @@ func (s *Sink) writeLoop(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer
 			if err := s.flush(ctx, r, dlq, b); err != nil {
 				return // only a cancelled ctx stops a flush; the batch stays uncommitted
 			}
+			b.reset()
+			select {
+			case spare <- b:
+			default:
+			}
 		}
 	}
+}
+
+// reset empties a flushed batch for reuse, keeping its message buffer.
+func (b *batch) reset() {
+	clear(b.msgs) // drop the references to message keys, values and rows
+	clear(b.chunks[:cap(b.chunks)])
+	*b = batch{msgs: b.msgs[:0], chunks: b.chunks[:0]}
 }
 
 // add appends one fetched message to the batch, handing full chunks to a
@@ -287,9 +318,14 @@ func (s *Sink) dispatch(b *batch) {
 func (s *Sink) collect(b *batch) decoded {
 	s.dispatch(b)
 	var out decoded
-	offset := 0
+	nrows := 0
 	for _, c := range b.chunks {
 		<-c.done
+		nrows += len(c.rows)
+	}
+	out.rows, out.rowMsg = make([]warehouse.Row, 0, nrows), make([]int, 0, nrows)
+	offset := 0
+	for _, c := range b.chunks {
 		out.rows = append(out.rows, c.rows...)
 		for _, i := range c.rowMsg {
 			out.rowMsg = append(out.rowMsg, offset+i)
@@ -304,7 +340,8 @@ func (s *Sink) collect(b *batch) decoded {
 
 // decode checks and maps messages: rows, or a dead letter each.
 func (s *Sink) decode(msgs []kafka.Message) decoded {
-	var out decoded
+	// most messages are one row each (a change with a typed table is two)
+	out := decoded{rows: make([]warehouse.Row, 0, len(msgs)), rowMsg: make([]int, 0, len(msgs))}
 	for i, m := range msgs {
 		ev, hit, err := s.reg.DecodeHit(m.Value)
 		reason := ReasonUnmappable
