@@ -16,7 +16,7 @@ import (
 
 // testEnv points the binary at a fresh PostgreSQL database, a fresh
 // ClickHouse database and a fresh Kafka topic prefix.
-func testEnv(t *testing.T) func(string) string {
+func testEnv(t testing.TB) func(string) string {
 	t.Helper()
 	ch := warehousetest.NewEmpty(t)
 	brokers := kafkatest.Brokers(t)

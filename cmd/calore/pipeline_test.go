@@ -27,7 +27,7 @@ import (
 )
 
 // migrated is testEnv after `calore migrate`, with the configuration.
-func migrated(t *testing.T) (func(string) string, config.Config) {
+func migrated(t testing.TB) (func(string) string, config.Config) {
 	t.Helper()
 	getenv := testEnv(t)
 	var out, errOut bytes.Buffer
@@ -51,7 +51,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func chCount(t *testing.T, cfg config.Config, query string) uint64 {
+func chCount(t testing.TB, cfg config.Config, query string) uint64 {
 	t.Helper()
 	conn, err := warehouse.Open(context.Background(), cfg.ClickHouse)
 	if err != nil {
@@ -180,7 +180,7 @@ func TestHelperCalore(t *testing.T) {
 	os.Exit(0)
 }
 
-func startHelper(t *testing.T, env []string, args string) *exec.Cmd {
+func startHelper(t testing.TB, env []string, args string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperCalore$")
 	cmd.Env = append(append(os.Environ(), env...), "CALORE_TEST_HELPER=1", "CALORE_TEST_ARGS="+args)
@@ -206,6 +206,32 @@ func startHelper(t *testing.T, env []string, args string) *exec.Cmd {
 // checks every hit is counted exactly once.
 func TestSinkKilledMidStream(t *testing.T) {
 	t.Parallel()
+	cfg, ids, _ := sinkKilled(t)
+	n := uint64(len(ids))
+	// the killed member's session must expire before its partitions move
+	waitCount(t, cfg, 120*time.Second, n, `SELECT uniqExact(event_id) FROM tracking_events`)
+	time.Sleep(time.Second)
+	for _, q := range []string{
+		`SELECT uniqExact(event_id) FROM tracking_events`,
+		`SELECT count() FROM (SELECT event_id FROM tracking_events GROUP BY event_id)`,
+		`SELECT count() FROM tracking_events FINAL`,
+	} {
+		if got := chCount(t, cfg, q); got != n {
+			t.Errorf("%s = %d, want %d", q, got, n)
+		}
+	}
+	if got := chCount(t, cfg, `SELECT uniqExact(event_id) FROM tracking_events WHERE is_machine = 0`); got != n-n/4 {
+		t.Errorf("human opens = %d, want %d", got, n-n/4)
+	}
+}
+
+// sinkKilled writes 5,250 of 10,500 tracking messages (10,000 distinct hits,
+// a quarter machine opens, 500 redelivered) to a migrated environment's
+// topic, starts a `calore sink` process, writes the rest once it has stored
+// something, kills it with SIGKILL and starts another. It returns the
+// configuration, the ids of the hits and when the sink was killed.
+func sinkKilled(t testing.TB) (config.Config, map[string]bool, time.Time) {
+	t.Helper()
 	getenv, cfg := migrated(t)
 	var env []string
 	for _, k := range []string{"CALORE_PG_DSN", "CALORE_CLICKHOUSE_ADDR", "CALORE_CLICKHOUSE_USER", "CALORE_CLICKHOUSE_PASSWORD",
@@ -214,6 +240,7 @@ func TestSinkKilledMidStream(t *testing.T) {
 	}
 	const n = 10000
 	var msgs []kafka.Message
+	ids := map[string]bool{}
 	for i := range n {
 		h := calore.TrackingHit{ContactID: int64(i%300 + 1), CampaignID: 3, SendID: int64(i + 1), IsMachine: i%4 == 0}
 		payload, _ := json.Marshal(h)
@@ -221,6 +248,7 @@ func TestSinkKilledMidStream(t *testing.T) {
 			Aggregate: "tracking", AggregateID: fmt.Sprintf("contact:%d", h.ContactID), Payload: payload}
 		v, _ := json.Marshal(ev)
 		msgs = append(msgs, kafka.Message{Key: []byte(ev.AggregateID), Value: v})
+		ids[ev.ID] = true
 	}
 	for i := range 500 { // redeliveries
 		msgs = append(msgs, msgs[i*13%n])
@@ -252,24 +280,11 @@ func TestSinkKilledMidStream(t *testing.T) {
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	killed := time.Now()
 	_ = first.Wait()
 	if got := chCount(t, cfg, `SELECT uniqExact(event_id) FROM tracking_events`); got >= n {
 		t.Logf("the first sink stored everything (%d) before it was killed", got)
 	}
 	startHelper(t, env, args)
-	// the killed member's session must expire before its partitions move
-	waitCount(t, cfg, 120*time.Second, n, `SELECT uniqExact(event_id) FROM tracking_events`)
-	time.Sleep(time.Second)
-	for _, q := range []string{
-		`SELECT uniqExact(event_id) FROM tracking_events`,
-		`SELECT count() FROM (SELECT event_id FROM tracking_events GROUP BY event_id)`,
-		`SELECT count() FROM tracking_events FINAL`,
-	} {
-		if got := chCount(t, cfg, q); got != n {
-			t.Errorf("%s = %d, want %d", q, got, n)
-		}
-	}
-	if got := chCount(t, cfg, `SELECT uniqExact(event_id) FROM tracking_events WHERE is_machine = 0`); got != n-n/4 {
-		t.Errorf("human opens = %d, want %d", got, n-n/4)
-	}
+	return cfg, ids, killed
 }

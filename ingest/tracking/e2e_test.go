@@ -73,55 +73,9 @@ func TestEndToEndExactWithKafkaOutage(t *testing.T) {
 	if testing.Short() {
 		outage = 3 * time.Second
 	}
-	brokers, prefix := kafkatest.Topics(t, 3, ingest.Topics...)
-	conn := warehousetest.New(t)
-	startSink(t, brokers, prefix, conn)
-
-	fault := &faultDialer{}
-	m, err := NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewProducer(ProducerConfig{
-		Brokers: brokers, Topic: prefix + ingest.TopicTracking, SpoolDir: t.TempDir(),
-		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, Dial: fault.Dial,
-	}, quietLogger(), m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := mustKeys(t, testKey("k1", 1))
-	h, err := Routes(Options{Keys: keys, Publisher: p, Logger: quietLogger(), Metrics: m, Origins: []string{"https://www.example.edu"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/t/", http.StripPrefix("/t", h))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	const before, during, after = 3000, 4000, 3000
-	sent := time.Now().Add(-time.Hour)
-	send := func(from, to int) {
-		t.Helper()
-		if err := sendHits(srv.URL, keys, sent, from, to); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send(0, before)
-	fault.set(true)
-	start := time.Now()
-	for i := 0; i < 10; i++ { // hits keep coming throughout the outage
-		send(before+i*during/10, before+(i+1)*during/10)
-		time.Sleep(outage / 10)
-	}
-	if ev, _ := p.SpoolSize(); ev == 0 {
-		t.Error("nothing went to the spool while Kafka was cut off")
-	}
-	t.Logf("kafka cut off for %v; %v events spooled", time.Since(start).Round(time.Millisecond), testutil.ToFloat64(m.Spooled))
-	fault.set(false)
-	send(before+during, before+during+after)
-
-	const total = before + during + after
+	r := kafkaOutage(t, outage)
+	conn, p, m, brokers, prefix := r.conn, r.p, r.m, r.brokers, r.prefix
+	total := uint64(r.sent)
 	deadline := time.Now().Add(120 * time.Second)
 	for {
 		var n uint64
@@ -163,10 +117,83 @@ func TestEndToEndExactWithKafkaOutage(t *testing.T) {
 		t.Errorf("by kind: %d opens, %d clicks, %d page views, %d custom; want %d each", opens, clicks, views, custom, total/4)
 	}
 	t.Logf("the tracking topic holds %d messages for %d hits: %d re-sent (at-least-once; the sink counted each event once)",
-		topicCount(t, brokers, prefix+ingest.TopicTracking), total, topicCount(t, brokers, prefix+ingest.TopicTracking)-total)
+		topicCount(t, brokers, prefix+ingest.TopicTracking), total, topicCount(t, brokers, prefix+ingest.TopicTracking)-int64(total))
 	if n := topicCount(t, brokers, prefix+ingest.TopicDeadLetter); n != 0 {
 		t.Errorf("%d tracking messages went to the dead-letter topic", n)
 	}
+}
+
+// outageRun is a kafkaOutage run after its last hit was accepted.
+type outageRun struct {
+	conn     driver.Conn // the run's warehouse database
+	p        *Producer
+	m        *Metrics
+	brokers  []string
+	prefix   string
+	sent     int           // hits the endpoints accepted
+	cut      time.Duration // how long Kafka was cut off
+	restored time.Time
+}
+
+// kafkaOutage sends 10,000 hits through the HTTP endpoints (opens, clicks,
+// page views, custom events), with the producer's path to Kafka cut off for
+// outage after the first 3,000 while 4,000 more keep coming, then the last
+// 3,000 once Kafka is back. The real sink runs into the run's own database
+// until the test ends.
+func kafkaOutage(t testing.TB, outage time.Duration) outageRun {
+	t.Helper()
+	brokers, prefix := kafkatest.Topics(t, 3, ingest.Topics...)
+	conn := warehousetest.New(t)
+	startSink(t, brokers, prefix, conn)
+
+	fault := &faultDialer{}
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProducer(ProducerConfig{
+		Brokers: brokers, Topic: prefix + ingest.TopicTracking, SpoolDir: t.TempDir(),
+		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, Dial: fault.Dial,
+	}, quietLogger(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := mustKeys(t, testKey("k1", 1))
+	h, err := Routes(Options{Keys: keys, Publisher: p, Logger: quietLogger(), Metrics: m, Origins: []string{"https://www.example.edu"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/t/", http.StripPrefix("/t", h))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	const before, during, after = 3000, 4000, 3000
+	sent := time.Now().Add(-time.Hour)
+	r := outageRun{conn: conn, p: p, m: m, brokers: brokers, prefix: prefix}
+	send := func(from, to int) {
+		t.Helper()
+		if err := sendHits(srv.URL, keys, sent, from, to); err != nil {
+			t.Fatal(err)
+		}
+		r.sent += to - from
+	}
+	send(0, before)
+	fault.set(true)
+	start := time.Now()
+	for i := 0; i < 10; i++ { // hits keep coming throughout the outage
+		send(before+i*during/10, before+(i+1)*during/10)
+		time.Sleep(outage / 10)
+	}
+	if ev, _ := p.SpoolSize(); ev == 0 {
+		t.Error("nothing went to the spool while Kafka was cut off")
+	}
+	r.cut = time.Since(start)
+	t.Logf("kafka cut off for %v; %v events spooled", r.cut.Round(time.Millisecond), testutil.ToFloat64(m.Spooled))
+	fault.set(false)
+	r.restored = time.Now()
+	send(before+during, before+during+after)
+	return r
 }
 
 // sendHits sends hits from..to-1 through the endpoints, 8 at a time: hit i
@@ -247,7 +274,7 @@ func sendHit(client *http.Client, base string, keys *Keys, sent time.Time, i int
 
 // startSink runs the real sink over the test's topics into its database
 // until the test ends.
-func startSink(t *testing.T, brokers []string, prefix string, conn driver.Conn) {
+func startSink(t testing.TB, brokers []string, prefix string, conn driver.Conn) {
 	t.Helper()
 	reg, err := schemas.New()
 	if err != nil {
