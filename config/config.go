@@ -44,6 +44,12 @@ type Config struct {
 	// `calore serve` starts.
 	FundraisingTargets string
 
+	// RollupEvery is how often `calore sink` refreshes the dashboards'
+	// rollup tables when the warehouse changed (CALORE_ROLLUP_EVERY, a Go
+	// duration; default 1m; 0 never): the dashboards' figures are at most
+	// about this old (docs/dashboards.md).
+	RollupEvery time.Duration
+
 	Tracking Tracking
 }
 
@@ -137,6 +143,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			problems = append(problems, fmt.Errorf("CALORE_TODAY: %q is not YYYY-MM-DD", v))
 		}
 		c.Today = t
+	}
+	if d, err := time.ParseDuration(get("CALORE_ROLLUP_EVERY", "1m")); err != nil || d < 0 {
+		problems = append(problems, fmt.Errorf("CALORE_ROLLUP_EVERY: %q is not a duration such as 1m or 30s", get("CALORE_ROLLUP_EVERY", "1m")))
+	} else {
+		c.RollupEvery = d
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("CALORE_LOG_LEVEL", "info"))); err != nil {
 		problems = append(problems, fmt.Errorf("CALORE_LOG_LEVEL: %w", err))

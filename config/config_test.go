@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calore-crm/calore/config"
 )
@@ -20,7 +21,7 @@ func TestFromEnv(t *testing.T) {
 			env:  nil,
 			check: func(t *testing.T, c config.Config) {
 				if c.PostgresDSN != config.DefaultPostgresDSN || c.KafkaBrokers[0] != "127.0.0.1:19092" ||
-					c.ClickHouse.Addr[0] != "127.0.0.1:19000" || c.ClickHouse.Database != "calore" || c.LogLevel != slog.LevelInfo {
+					c.ClickHouse.Addr[0] != "127.0.0.1:19000" || c.ClickHouse.Database != "calore" || c.LogLevel != slog.LevelInfo || c.RollupEvery != time.Minute {
 					t.Errorf("defaults: %+v", c)
 				}
 			},
@@ -82,8 +83,8 @@ func TestFromEnv(t *testing.T) {
 		},
 		{
 			name:    "every problem at once",
-			env:     map[string]string{"CALORE_PG_DSN": "mysql://x", "CALORE_KAFKA_PARTITIONS": "many", "CALORE_CLICKHOUSE_ADDR": "nohost", "CALORE_LOG_LEVEL": "loud", "CALORE_CLICKHOUSE_DATABASE": "a;b", "CALORE_TODAY": "1st of May"},
-			wantErr: []string{"CALORE_TODAY", "CALORE_PG_DSN", "CALORE_KAFKA_PARTITIONS", "CALORE_CLICKHOUSE_ADDR", "CALORE_LOG_LEVEL", "CALORE_CLICKHOUSE_DATABASE"},
+			env:     map[string]string{"CALORE_PG_DSN": "mysql://x", "CALORE_KAFKA_PARTITIONS": "many", "CALORE_CLICKHOUSE_ADDR": "nohost", "CALORE_LOG_LEVEL": "loud", "CALORE_CLICKHOUSE_DATABASE": "a;b", "CALORE_TODAY": "1st of May", "CALORE_ROLLUP_EVERY": "often"},
+			wantErr: []string{"CALORE_TODAY", "CALORE_ROLLUP_EVERY", "CALORE_PG_DSN", "CALORE_KAFKA_PARTITIONS", "CALORE_CLICKHOUSE_ADDR", "CALORE_LOG_LEVEL", "CALORE_CLICKHOUSE_DATABASE"},
 		},
 	}
 	for _, tt := range tests {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/calore-crm/calore/dashboards"
 	"github.com/calore-crm/calore/postgres/pgtest"
+	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/scoring"
 	"github.com/calore-crm/calore/synthetic"
 	"github.com/calore-crm/calore/synthetic/load"
@@ -74,6 +75,9 @@ func newUniversity(t *testing.T) *university {
 		if _, err := heatJob[0].Run(ctx, env, asOf.AddDate(0, m, 0)); err != nil {
 			t.Fatalf("heat as of %s: %v", asOf.AddDate(0, m, 0), err)
 		}
+	}
+	if _, err := kpi.Refresh(ctx, ch, slog.New(slog.DiscardHandler)); err != nil { // as `calore score` does
+		t.Fatalf("refresh rollups: %v", err)
 	}
 	u := &university{pool: pool}
 	for _, name := range []string{"alice", "bobby"} {
@@ -158,6 +162,9 @@ func TestDashboards(t *testing.T) {
 			}
 			if strings.Contains(body, "Could not load") {
 				t.Errorf("%s: a widget failed to load", p)
+			}
+			if !strings.Contains(body, "Figures as of ") {
+				t.Errorf("%s does not say when its rollups were refreshed", p)
 			}
 		}
 		res, body := u.get(t, "/dashboards/fundraisers?"+period, "")

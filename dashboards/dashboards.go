@@ -132,6 +132,7 @@ type pageData struct {
 	SavedID   int64    // viewing a saved dashboard
 	Errors    []string
 	Generated string
+	DataAsOf  string // when the rollups the widgets read were refreshed; "" never
 }
 
 type card struct {
@@ -438,6 +439,11 @@ func (s *server) cards(r *http.Request, p params, names []string) []card {
 func (s *server) pageData(r *http.Request, p params, title, help string) pageData {
 	d := pageData{Base: s.base, Title: title, Help: help, Nav: builtins, P: p, Query: p.query().Encode(),
 		Offices: Offices, Segments: Segments, Composer: widgets, Generated: s.deps.Now().UTC().Format("2006-01-02 15:04 UTC")}
+	if ref, err := kpi.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
+		s.deps.Logger.ErrorContext(r.Context(), "latest rollup refresh", "err", err)
+	} else if ref != nil {
+		d.DataAsOf = ref.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
 	if uid, ok := s.deps.CurrentUser(r); ok && s.saved != nil {
 		d.SignedIn = true
 		list, err := s.saved.List(r.Context(), uid)

@@ -87,18 +87,26 @@ func scan(ctx context.Context, conn driver.Conn, name, sql string, args []any, f
 // latestScores returns the newest as_of day of model on or before the day
 // to, and the model version of that day's newest run.
 func latestScores(ctx context.Context, conn driver.Conn, model string, to time.Time) (ScoreInfo, error) {
+	info, _, err := latestRun(ctx, conn, model, to)
+	return info, err
+}
+
+// latestRun is latestScores with the computed_at of that day's newest run
+// (zero: no scores).
+func latestRun(ctx context.Context, conn driver.Conn, model string, to time.Time) (ScoreInfo, time.Time, error) {
 	info := ScoreInfo{Model: model}
-	var asOf time.Time
+	var asOf, run time.Time
 	var version string
 	var n uint64
-	err := conn.QueryRow(ctx, query("score_latest.sql"), clickhouse.Named("model", model), clickhouse.Named("to_day", day(to))).Scan(&asOf, &version, &n)
+	err := conn.QueryRow(ctx, query("score_latest.sql"), clickhouse.Named("model", model), clickhouse.Named("to_day", day(to))).Scan(&asOf, &version, &run, &n)
 	if err != nil {
-		return info, fmt.Errorf("latest %s scores: %w", model, err)
+		return info, time.Time{}, fmt.Errorf("latest %s scores: %w", model, err)
 	}
-	if n > 0 {
-		info.AsOf, info.Version = day(asOf), version
+	if n == 0 {
+		return info, time.Time{}, nil
 	}
-	return info, nil
+	info.AsOf, info.Version = day(asOf), version
+	return info, run, nil
 }
 
 // Targets are an institutional target's three levels (R6.5).
@@ -135,31 +143,4 @@ func ParseTargets(s string) (Targets, error) {
 		return Targets{}, fmt.Errorf("targets %q: levels must ascend (threshold ≤ target ≤ excellence)", s)
 	}
 	return Targets{Threshold: v[0], Target: v[1], Excellence: v[2]}, nil
-}
-
-// segmented is a fixed query whose filter on the kind of person sits in a
-// marker comment, "/*segment: AND … @segment … */". toSQL keeps the filter
-// only when a segment is asked for, so that the unfiltered query does not
-// build the set of people of a kind at all; the segment itself is always a
-// bind parameter.
-type segmented struct {
-	file string
-	f    Filter
-}
-
-const segmentMarker = "/*segment:"
-
-func (q segmented) toSQL() (string, []any) {
-	sql := query(q.file)
-	if start := strings.Index(sql, segmentMarker); start >= 0 {
-		if n := strings.Index(sql[start:], "*/"); n >= 0 {
-			end := start + n
-			keep := ""
-			if q.f.Segment != "" {
-				keep = sql[start+len(segmentMarker) : end]
-			}
-			sql = sql[:start] + keep + sql[end+2:]
-		}
-	}
-	return sql, q.f.named()
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"reflect"
 	"strconv"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/calore-crm/calore"
+	"github.com/calore-crm/calore/scoring"
 	"github.com/calore-crm/calore/warehouse"
 	"github.com/calore-crm/calore/warehouse/warehousetest"
 )
@@ -71,12 +74,27 @@ func (f *fixture) hit(eventID, kind string, when time.Time, h calore.TrackingHit
 	f.rows = append(f.rows, rows...)
 }
 
+// load writes the records and refreshes the rollups, as the sink would.
 func (f *fixture) load() {
+	f.t.Helper()
+	f.insert()
+	f.refresh()
+}
+
+// insert writes the records without refreshing the rollups.
+func (f *fixture) insert() {
 	f.t.Helper()
 	if err := warehouse.Insert(context.Background(), f.conn, f.rows); err != nil {
 		f.t.Fatal(err)
 	}
 	f.rows = nil
+}
+
+func (f *fixture) refresh() {
+	f.t.Helper()
+	if _, err := Refresh(context.Background(), f.conn, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 // score writes person_scores rows of one run (computed at computed).
@@ -95,6 +113,7 @@ func (f *fixture) score(model, version, asOf string, computed time.Time, rows ..
 	if err := b.Send(); err != nil {
 		f.t.Fatal(err)
 	}
+	f.refresh()
 }
 
 type scoreFix struct {
@@ -530,7 +549,48 @@ func TestFunnel(t *testing.T) {
 	stage(2, 1, "application", "2025-03-01")
 	stage(3, 2, "first_contact", "2025-02-10")
 	stage(4, 3, "first_contact", "2024-02-10") // before the period
+	stage(5, 2, "application", "2026-02-01")   // after the period: not counted in it
+	f.change("partnership", "created", 1, at("2025-03-01"), map[string]any{"organisation_id": 7, "stage": "prospect"})
+	f.change("partnership", "updated", 1, at("2025-06-01"), map[string]any{"organisation_id": 7, "stage": "negotiation"})
+	f.change("partnership", "updated", 1, at("2026-03-01"), map[string]any{"organisation_id": 7, "stage": "active"})
+	f.change("interaction", "created", 1, at("2025-04-01"), map[string]any{"organisation_id": 7, "channel": "meeting", "occurred_at": at("2025-04-01")})
 	f.load()
+
+	// The rollup's funnels equal the live queries' (scoring.RunFunnel) for
+	// periods that end before, between and after the steps.
+	periods := []Filter{year2025, {From: at("2025-01-01"), To: at("2025-02-15")}, {From: at("2025-01-01"), To: at("2027-01-01")}, {From: at("2024-01-01"), To: at("2025-05-01")}}
+	for _, name := range []string{"student_journey", "company_lifecycle"} {
+		def, err := scoring.FunnelByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range periods {
+			got, err := Funnel(context.Background(), f.conn, name, p, def.Segments[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			live, err := scoring.RunFunnel(context.Background(), &scoring.Env{Warehouse: f.conn}, def, []string{"all", def.Segments[0]}, p.From, p.To)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var liveAll []scoring.FunnelStep
+			var liveBy []scoring.FunnelSegment
+			for _, s := range live {
+				if s.Kind == "all" {
+					liveAll = s.Steps
+				} else {
+					liveBy = append(liveBy, s)
+				}
+			}
+			if liveAll != nil && (!reflect.DeepEqual(got.Steps, liveAll) || !reflect.DeepEqual(got.By, liveBy)) {
+				t.Errorf("%s %s–%s: rollup %+v %+v\nlive %+v %+v", name, day(p.From), day(p.To), got.Steps, got.By, liveAll, liveBy)
+			}
+		}
+	}
+	if got, _ := Funnel(context.Background(), f.conn, "company_lifecycle", year2025, ""); got.Steps[0].Entered != 1 || got.Steps[1].Entered != 1 || got.Steps[2].Entered != 1 || got.Steps[3].Entered != 0 {
+		t.Errorf("company lifecycle in 2025: %+v", got.Steps)
+	}
+
 	got, err := Funnel(context.Background(), f.conn, "student_journey", year2025, "source")
 	if err != nil {
 		t.Fatal(err)
@@ -547,30 +607,35 @@ func TestFunnel(t *testing.T) {
 }
 
 func TestProspectQuerySQL(t *testing.T) {
+	run := time.Date(2026, 1, 1, 5, 0, 0, 0, time.UTC)
+	don := prospectQuery{donationAsOf: "2026-01-01", donationRun: run}
+	heat := prospectQuery{donationAsOf: "2026-01-01", donationRun: run, heatAsOf: "2025-12-01", heatRun: run.Add(-time.Hour)}
+	runSecs, heatSecs := uint32(run.Unix()), uint32(run.Add(-time.Hour).Unix())
 	tests := []struct {
 		name     string
 		q        prospectQuery
-		where    string
+		want     []string // conditions the SQL must hold
 		wantArgs []any
 	}{
-		{"no filters", prospectQuery{donationAsOf: "2026-01-01", heatAsOf: "2025-12-01"}, "",
-			[]any{"2026-01-01", "2025-12-01", "2026-01-01", "2026-01-01", "2026-01-01", DefaultProspectLimit}},
-		{"no heat scores", prospectQuery{donationAsOf: "2026-01-01"}, "",
-			[]any{"2026-01-01", "1970-01-01", "2026-01-01", "2026-01-01", "2026-01-01", DefaultProspectLimit}},
-		{"every filter", prospectQuery{donationAsOf: "2026-01-01", heatAsOf: "2026-01-01",
-			filter: ProspectFilter{Tier: "A", Heat: 3, Cohort: 1990, Course: "Design", Country: "IT", Limit: 7}},
-			"WHERE tier = ? AND heat_level = ? AND intDiv(graduation_year, 10) * 10 = ? AND degree_course = ? AND country = ?",
-			[]any{"2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "A", int32(3), int64(1990), "Design", "IT", 7}},
-		{"user text stays a parameter", prospectQuery{donationAsOf: "2026-01-01", filter: ProspectFilter{Course: "x' OR '1'='1"}},
-			"WHERE degree_course = ?", []any{"2026-01-01", "1970-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "x' OR '1'='1", DefaultProspectLimit}},
+		{"no filters", heat, nil,
+			[]any{"2026-01-01", runSecs, DefaultProspectLimit}},
+		{"every filter", withFilter(heat, ProspectFilter{Tier: "A", Heat: 3, Cohort: 1990, Course: "Design", Country: "IT", Limit: 7}),
+			[]string{"AND label = ?", "AND level = ?", "WHERE intDiv(graduation_year, 10) * 10 = ? AND degree_course = ? AND country = ?"},
+			[]any{"2026-01-01", runSecs, "A", "2025-12-01", heatSecs, int32(3), "2026-01-01", int64(1990), "Design", "IT", 7}},
+		{"heat filter without heat scores", withFilter(don, ProspectFilter{Heat: 2}),
+			[]string{"AND level = ?"}, []any{"2026-01-01", runSecs, "1970-01-01", uint32(0), int32(2), DefaultProspectLimit}},
+		{"user text stays a parameter", withFilter(don, ProspectFilter{Course: "x' OR '1'='1"}),
+			[]string{"WHERE degree_course = ?"}, []any{"2026-01-01", runSecs, "2026-01-01", "x' OR '1'='1", DefaultProspectLimit}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sql, args := tt.q.toSQL()
-			if tt.where != "" && !containsLine(sql, tt.where) {
-				t.Errorf("sql lacks %q", tt.where)
+			for _, w := range tt.want {
+				if !containsLine(sql, w) {
+					t.Errorf("sql lacks %q:\n%s", w, sql)
+				}
 			}
-			if tt.where == "" && containsLine(sql, "WHERE tier") {
+			if tt.want == nil && containsLine(sql, "AND label") {
 				t.Error("unexpected filter")
 			}
 			if containsLine(sql, "/*where*/") {
@@ -586,32 +651,9 @@ func TestProspectQuerySQL(t *testing.T) {
 	}
 }
 
-func TestSegmentedSQL(t *testing.T) {
-	tests := []struct {
-		file, segment string
-		want          bool // the person filter is in the SQL
-	}{
-		{"events.sql", "", false},
-		{"events.sql", "alumnus", true},
-		{"heat_levels.sql", "", false},
-		{"heat_levels.sql", "student", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.file+"/"+tt.segment, func(t *testing.T) {
-			f := year2025
-			f.Segment = tt.segment
-			sql, args := segmented{file: tt.file, f: f}.toSQL()
-			if got := containsLine(sql, "kind = @segment"); got != tt.want {
-				t.Errorf("filter in SQL: %v, want %v", got, tt.want)
-			}
-			if containsLine(sql, segmentMarker) || containsLine(sql, "*/") {
-				t.Error("marker left in the SQL")
-			}
-			if !reflect.DeepEqual(args, f.named()) {
-				t.Errorf("args %v", args)
-			}
-		})
-	}
+func withFilter(q prospectQuery, f ProspectFilter) prospectQuery {
+	q.filter = f
+	return q
 }
 
 func containsLine(s, sub string) bool {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -80,53 +81,67 @@ type ProspectsResult struct {
 	Prospects []Prospect `json:"prospects"`
 }
 
-// prospectQuery is the prospect list query: donation scores of one as_of
-// day, with the heat of its day, the person and the last gift before the
-// scores' day, filtered by pf. Every value travels as a bind parameter.
+// prospectQuery chooses the prospects of a list (prospect_rank.sql): the
+// newest donation run of one as_of day, filtered, most probable first. The
+// people filters read only the scored people's versions; every value
+// travels as a bind parameter.
 type prospectQuery struct {
-	donationAsOf string // YYYY-MM-DD
-	heatAsOf     string // YYYY-MM-DD; "" none
+	donationAsOf string    // YYYY-MM-DD: the donation run ranked
+	donationRun  time.Time // its computed_at
+	heatAsOf     string    // YYYY-MM-DD: the heat run the heat filter reads; "" none
+	heatRun      time.Time //
 	filter       ProspectFilter
 }
 
 func (q prospectQuery) toSQL() (string, []any) {
-	heat := q.heatAsOf
-	if heat == "" {
-		heat = "1970-01-01" // no heat scores: every heat level is 0
-	}
-	args := []any{q.donationAsOf, heat, q.donationAsOf, q.donationAsOf, q.donationAsOf}
+	args := []any{q.donationAsOf, unixSeconds(q.donationRun)}
 	var where []string
 	if q.filter.Tier != "" {
-		where = append(where, "tier = ?")
+		where = append(where, "label = ?")
 		args = append(args, q.filter.Tier)
 	}
 	if q.filter.Heat != 0 {
-		where = append(where, "heat_level = ?")
-		args = append(args, int32(q.filter.Heat))
+		where = append(where, "person_id IN (SELECT person_id FROM person_scores WHERE model = 'heat' AND as_of = toDate(?) AND computed_at = toDateTime(toUInt32(?)) AND level = ?)")
+		heatDay := q.heatAsOf
+		if heatDay == "" {
+			heatDay = "1970-01-01" // no heat scores: nobody has a heat level
+		}
+		args = append(args, heatDay, unixSeconds(q.heatRun), int32(q.filter.Heat))
 	}
+	var person []string
+	var personArgs []any
 	if q.filter.Cohort != 0 {
-		where = append(where, "intDiv(graduation_year, 10) * 10 = ?")
-		args = append(args, int64(q.filter.Cohort))
+		person = append(person, "intDiv(graduation_year, 10) * 10 = ?")
+		personArgs = append(personArgs, int64(q.filter.Cohort))
 	}
 	if q.filter.Course != "" {
-		where = append(where, "degree_course = ?")
-		args = append(args, q.filter.Course)
+		person = append(person, "degree_course = ?")
+		personArgs = append(personArgs, q.filter.Course)
 	}
 	if q.filter.Country != "" {
-		where = append(where, "country = ?")
-		args = append(args, q.filter.Country)
+		person = append(person, "country = ?")
+		personArgs = append(personArgs, q.filter.Country)
+	}
+	if len(person) > 0 {
+		where = append(where, `person_id IN (SELECT id FROM
+        (SELECT id, argMax(graduation_year, version) AS graduation_year, argMax(degree_course, version) AS degree_course,
+                argMax(country, version) AS country
+         FROM dim_people
+         WHERE id IN (SELECT person_id FROM person_scores WHERE model = 'donation' AND as_of = toDate(?))
+         GROUP BY id)
+     WHERE `+strings.Join(person, " AND ")+")")
+		args = append(append(args, q.donationAsOf), personArgs...)
 	}
 	limit := q.filter.Limit
 	if limit == 0 {
 		limit = DefaultProspectLimit
 	}
 	args = append(args, limit)
-	sql := query("prospects.sql")
 	cond := ""
 	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
+		cond = "  AND " + strings.Join(where, "\n  AND ")
 	}
-	return strings.Replace(sql, "/*where*/", cond, 1), args
+	return strings.Replace(query("prospect_rank.sql"), "/*where*/", cond, 1), args
 }
 
 // Prospects returns the alumni most likely to give, by the newest donation
@@ -137,40 +152,87 @@ func Prospects(ctx context.Context, conn driver.Conn, f Filter, pf ProspectFilte
 		return out, err
 	}
 	var err error
-	if out.Scores, err = latestScores(ctx, conn, "donation", f.To); err != nil {
+	var donationRun, heatRun time.Time
+	if out.Scores, donationRun, err = latestRun(ctx, conn, "donation", f.To); err != nil {
 		return out, err
 	}
-	if out.Heat, err = latestScores(ctx, conn, "heat", f.To); err != nil {
+	if out.Heat, heatRun, err = latestRun(ctx, conn, "heat", f.To); err != nil {
 		return out, err
 	}
 	if out.Scores.AsOf == "" {
 		return out, nil
 	}
-	sql, args := prospectQuery{donationAsOf: out.Scores.AsOf, heatAsOf: out.Heat.AsOf, filter: pf}.toSQL()
-	err = scan(ctx, conn, "prospects", sql, args, func(r driver.Rows) error {
-		var p Prospect
-		var first, last, reasons string
-		var heat int32
-		var giftAt time.Time
-		if err := r.Scan(&p.PersonID, &first, &last, &p.GraduationYear, &p.Course, &p.Country, &p.Probability, &p.Tier,
-			&p.ExpectedAmount, &p.SuggestedAsk, &reasons, &heat, &giftAt, &p.LastGiftAmount); err != nil {
+	sql, args := prospectQuery{donationAsOf: out.Scores.AsOf, donationRun: donationRun, heatAsOf: out.Heat.AsOf, heatRun: heatRun, filter: pf}.toSQL()
+	var ids []int64
+	err = scan(ctx, conn, "prospect ranking", sql, args, func(r driver.Rows) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
 			return err
 		}
-		p.Name = strings.TrimSpace(first + " " + last)
-		p.Heat = int(heat)
-		if giftAt.Unix() > 0 {
-			p.LastGiftAt = day(giftAt)
-		}
-		if reasons != "" {
-			if err := json.Unmarshal([]byte(reasons), &p.Reasons); err != nil {
-				return fmt.Errorf("reasons of person %d: %w", p.PersonID, err)
-			}
-		}
-		if p.Reasons == nil {
-			p.Reasons = []Reason{}
-		}
-		out.Prospects = append(out.Prospects, p)
+		ids = append(ids, id)
 		return nil
 	})
-	return out, err
+	if err != nil || len(ids) == 0 {
+		return out, err
+	}
+	heatDay := out.Heat.AsOf
+	if heatDay == "" {
+		heatDay = "1970-01-01" // no heat scores: every heat level is 0
+	}
+	// The details of the chosen people, a chunk at a time (the ids travel in
+	// the query text), then in the ranking's order.
+	byID := make(map[int64]Prospect, len(ids))
+	for start := 0; start < len(ids); start += prospectChunk {
+		chunk := ids[start:min(start+prospectChunk, len(ids))]
+		set := clickhouse.GroupSet{Value: make([]any, len(chunk))}
+		for i, id := range chunk {
+			set.Value[i] = id
+		}
+		args = []any{out.Scores.AsOf, set, heatDay, set, set, out.Scores.AsOf}
+		err = scan(ctx, conn, "prospects", query("prospects.sql"), args, func(r driver.Rows) error {
+			var p Prospect
+			var first, last, reasons string
+			var heat int32
+			var giftAt time.Time
+			if err := r.Scan(&p.PersonID, &first, &last, &p.GraduationYear, &p.Course, &p.Country, &p.Probability, &p.Tier,
+				&p.ExpectedAmount, &p.SuggestedAsk, &reasons, &heat, &giftAt, &p.LastGiftAmount); err != nil {
+				return err
+			}
+			p.Name = strings.TrimSpace(first + " " + last)
+			p.Heat = int(heat)
+			if giftAt.Unix() > 0 {
+				p.LastGiftAt = day(giftAt)
+			}
+			if reasons != "" {
+				if err := json.Unmarshal([]byte(reasons), &p.Reasons); err != nil {
+					return fmt.Errorf("reasons of person %d: %w", p.PersonID, err)
+				}
+			}
+			if p.Reasons == nil {
+				p.Reasons = []Reason{}
+			}
+			byID[p.PersonID] = p
+			return nil
+		})
+		if err != nil {
+			return out, err
+		}
+	}
+	for _, id := range ids {
+		if p, ok := byID[id]; ok {
+			out.Prospects = append(out.Prospects, p)
+		}
+	}
+	return out, nil
+}
+
+// prospectChunk is how many people one details query asks for.
+const prospectChunk = 5000
+
+// unixSeconds is t as a ClickHouse DateTime's seconds; 0 for the zero time.
+func unixSeconds(t time.Time) uint32 {
+	if t.Unix() <= 0 {
+		return 0
+	}
+	return uint32(t.Unix())
 }

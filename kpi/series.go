@@ -21,6 +21,21 @@ type FunnelResult struct {
 	By     []scoring.FunnelSegment `json:"segments,omitempty"` // by segment kind, when one was asked for
 }
 
+// rollupFunnels are the funnels whose entities are read from a rollup
+// table (the campaign funnels still read the facts): funnel → table, filled
+// from the funnel's own entities query (rollupSQL).
+var rollupFunnels = map[string]string{
+	"student_journey":   "rollup_journeys",
+	"company_lifecycle": "rollup_company_funnel",
+}
+
+// funnelColumns are the columns of each rollup funnel table that its
+// funnel's query reads (its entities query's columns).
+var funnelColumns = map[string]string{
+	"rollup_journeys":       "programme, source, country, t1, t2, t3, t4",
+	"rollup_company_funnel": "organisation_id, size, sector, t1, t2, t3, t4",
+}
+
 // Funnel runs funnel name (scoring.Funnels) for entities whose first step
 // falls in the period, over all entities and, when segmentKind is not ""
 // or "all", by that segment kind too.
@@ -35,7 +50,14 @@ func Funnel(ctx context.Context, conn driver.Conn, name string, f Filter, segmen
 	if segmentKind != "" && segmentKind != "all" {
 		kinds = append(kinds, segmentKind)
 	}
-	segs, err := scoring.RunFunnel(ctx, env, def, kinds, f.From, f.To)
+	var segs []scoring.FunnelSegment
+	if table, ok := rollupFunnels[name]; ok {
+		entities := "SELECT " + funnelColumns[table] + " FROM " + table +
+			" WHERE refresh_id = (SELECT max(refresh_id) FROM rollup_refreshes)"
+		segs, err = scoring.RunFunnelQuery(ctx, env, def, def.Over(entities), kinds, f.From, f.To)
+	} else {
+		segs, err = scoring.RunFunnel(ctx, env, def, kinds, f.From, f.To)
+	}
 	if err != nil {
 		return out, err
 	}
@@ -89,8 +111,7 @@ type EventMonth struct {
 // Events returns registrations and attendance by month of the event.
 func Events(ctx context.Context, conn driver.Conn, f Filter) ([]EventMonth, error) {
 	out := []EventMonth{}
-	sql, args := segmented{file: "events.sql", f: f}.toSQL()
-	err := scan(ctx, conn, "events", sql, args, func(r driver.Rows) error {
+	err := scan(ctx, conn, "events", query("events.sql"), f.named(), func(r driver.Rows) error {
 		var m time.Time
 		var e, reg, att uint64
 		if err := r.Scan(&m, &e, &reg, &att); err != nil {
@@ -130,8 +151,7 @@ func Heat(ctx context.Context, conn driver.Conn, f Filter) (HeatResult, error) {
 	}
 	out.Scores = info
 	byDay := map[string]*HeatSnapshot{}
-	sql, args := segmented{file: "heat_levels.sql", f: f}.toSQL()
-	err = scan(ctx, conn, "heat levels", sql, args, func(r driver.Rows) error {
+	err = scan(ctx, conn, "heat levels", query("heat_levels.sql"), f.named(), func(r driver.Rows) error {
 		var asOf time.Time
 		var level int32
 		var n uint64

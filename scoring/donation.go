@@ -156,7 +156,12 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 // scan runs an embedded query and hands each row to fn.
 func scan(ctx context.Context, env *Env, name string, args []any, fn func(rowScanner) error) error {
-	rows, err := env.Warehouse.Query(ctx, query(name), args...)
+	return scanSQL(ctx, env, name, query(name), args, fn)
+}
+
+// scanSQL is scan of a query's text; name says which query in errors.
+func scanSQL(ctx context.Context, env *Env, name, sql string, args []any, fn func(rowScanner) error) error {
+	rows, err := env.Warehouse.Query(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("query %s: %w", name, err)
 	}

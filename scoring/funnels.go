@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -24,16 +25,37 @@ type FunnelDef struct {
 	Steps    []string
 	Segments []string // segment kinds besides "all"
 	file     string
-	variant  int // which variant of the file's columns (campaign: 0 human, 1 raw)
-	variants int // how many variants the file returns
+	entities string // the file of its entities' query, put in place of file's entities marker; "" none
+	variant  int    // which variant of the file's columns (campaign: 0 human, 1 raw)
+	variants int    // how many variants the file returns
 }
 
 // Funnels lists the funnels Calore computes.
 var Funnels = []FunnelDef{
-	{Name: "student_journey", Steps: []string{"first contact", "application", "admission", "enrolment"}, Segments: []string{"source", "programme", "country"}, file: "funnel_journey.sql", variants: 1},
-	{Name: "company_lifecycle", Steps: []string{"prospect", "contacted", "proposal", "client"}, Segments: []string{"size", "sector"}, file: "funnel_company.sql", variants: 1},
+	{Name: "student_journey", Steps: []string{"first contact", "application", "admission", "enrolment"}, Segments: []string{"source", "programme", "country"}, file: "funnel_journey.sql", entities: "funnel_journey_entities.sql", variants: 1},
+	{Name: "company_lifecycle", Steps: []string{"prospect", "contacted", "proposal", "client"}, Segments: []string{"size", "sector"}, file: "funnel_company.sql", entities: "funnel_company_entities.sql", variants: 1},
 	{Name: "campaign", Steps: []string{"sent", "opened", "clicked", "registered", "attended"}, Segments: []string{"newsletter", "campaign"}, file: "funnel_campaign.sql", variant: 0, variants: 2},
 	{Name: "campaign_raw", Steps: []string{"sent", "opened (raw)", "clicked (raw)", "registered", "attended"}, Segments: []string{"newsletter", "campaign"}, file: "funnel_campaign.sql", variant: 1, variants: 2},
+}
+
+// entitiesMarker is where a funnel's query takes the query of its entities.
+const entitiesMarker = "/*entities*/"
+
+// Entities returns the query of f's entities, one row per entity with the
+// first time of each step over all history (the columns its funnel query
+// reads), or "" when f's query computes them itself (the campaign funnels).
+func (f FunnelDef) Entities() string {
+	if f.entities == "" {
+		return ""
+	}
+	return query(f.entities)
+}
+
+// Over returns f's query reading its entities from the query entities
+// (the same columns as Entities returns, e.g. from a table that holds
+// them); f's query as it is when f has no entities query.
+func (f FunnelDef) Over(entities string) string {
+	return strings.Replace(query(f.file), entitiesMarker, entities, 1)
 }
 
 // FunnelByName returns a funnel definition.
@@ -66,12 +88,19 @@ type FunnelSegment struct {
 // for each segment kind asked ("all" and/or those of f.Segments), in one
 // query.
 func RunFunnel(ctx context.Context, env *Env, f FunnelDef, kinds []string, from, to time.Time) ([]FunnelSegment, error) {
+	return RunFunnelQuery(ctx, env, f, f.Over(f.Entities()), kinds, from, to)
+}
+
+// RunFunnelQuery is RunFunnel with another query in place of f's own: one
+// that returns the same columns from the same parameters (@kinds, @from,
+// @to), such as package kpi's reading of the dashboard rollups.
+func RunFunnelQuery(ctx context.Context, env *Env, f FunnelDef, sql string, kinds []string, from, to time.Time) ([]FunnelSegment, error) {
 	for _, k := range kinds {
 		if k != "all" && !slices.Contains(f.Segments, k) {
 			return nil, fmt.Errorf("funnel %s has no segment %q (segments: all, %v)", f.Name, k, f.Segments)
 		}
 	}
-	out, err := runFunnelFile(ctx, env, f, kinds, from, to)
+	out, err := runFunnelFile(ctx, env, f, sql, kinds, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -90,11 +119,11 @@ func named(segs []FunnelSegment, f FunnelDef) []FunnelSegment {
 
 // runFunnelFile runs f's query and returns the segments of every variant it
 // computes (one per funnel sharing the file).
-func runFunnelFile(ctx context.Context, env *Env, f FunnelDef, kinds []string, from, to time.Time) ([][]FunnelSegment, error) {
+func runFunnelFile(ctx context.Context, env *Env, f FunnelDef, sql string, kinds []string, from, to time.Time) ([][]FunnelSegment, error) {
 	args := []any{clickhouse.Named("kinds", kinds), clickhouse.Named("from", dateTime(from)), clickhouse.Named("to", dateTime(to))}
 	n := len(f.Steps)
 	out := make([][]FunnelSegment, f.variants)
-	err := scan(ctx, env, f.file, args, func(r rowScanner) error {
+	err := scanSQL(ctx, env, f.file, sql, args, func(r rowScanner) error {
 		var kind, seg string
 		var first uint64
 		counts := make([][]uint64, f.variants)
@@ -156,7 +185,7 @@ func (j funnelJob) Run(ctx context.Context, env *Env, asOf time.Time) (Summary, 
 			continue
 		}
 		done[f.file] = true
-		variants, err := runFunnelFile(ctx, env, f, append([]string{"all"}, f.Segments...), time.Unix(0, 0), asOf)
+		variants, err := runFunnelFile(ctx, env, f, f.Over(f.Entities()), append([]string{"all"}, f.Segments...), time.Unix(0, 0), asOf)
 		if err != nil {
 			b.Abort()
 			return sum, err

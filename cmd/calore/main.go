@@ -42,6 +42,7 @@ commands:
   serve     HTTP: tracking endpoints, API, dashboards, /metrics
   user      back-office users and API tokens (add, token, revoke, list; docs/access.md)
   score     run the scoring jobs ([--as-of YYYY-MM-DD] [heat|donation|clusters|funnels|turnout …])
+  rollup    refresh the dashboards' rollup tables now (sink and score also do; docs/dashboards.md)
   seed      load the synthetic university (--scale demo|full --seed N) into an empty store
   bi        Power BI: the bi database's status, a .pbids connection file (docs/powerbi.md)
   gdpr      erase PERSON_ID: the right to be forgotten, store, warehouse and bi (docs/gdpr.md)
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdSink(ctx, cfg, logger, args[1:], stdout)
 	case "score":
 		return cmdScore(ctx, cfg, logger, args[1:], getenv, stdout, stderr)
+	case "rollup":
+		return cmdRollup(ctx, cfg, logger, args[1:], stdout)
 	case "seed":
 		return cmdSeed(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "serve":

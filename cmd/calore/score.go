@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/calore-crm/calore/config"
+	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/models"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/scoring"
@@ -25,6 +26,7 @@ func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	fs := flag.NewFlagSet("score", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asOfFlag := fs.String("as-of", cfg.Now().Format("2006-01-02"), "score as of this day (YYYY-MM-DD): features use what happened before it; default today (CALORE_TODAY)")
+	rollup := fs.Bool("rollup", true, "refresh the dashboards' rollups after the jobs (calore rollup)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -78,6 +80,16 @@ func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	done()
 	if err != nil {
 		return err
+	}
+	// The dashboards read heat and funnels from the rollups: refresh them
+	// now rather than at the sink's next tick.
+	if err := scoring.Compact(ctx, ch, asOf); err != nil {
+		return fmt.Errorf("score: scores written; %w", err)
+	}
+	if *rollup {
+		if _, err := kpi.Refresh(ctx, ch, logger); err != nil {
+			return fmt.Errorf("score: scores written; %w", err)
+		}
 	}
 	for _, sum := range sums {
 		fmt.Fprintf(stdout, "%s (%s, %d rows)\n", sum.Job, sum.Took.Round(time.Millisecond), sum.Rows)

@@ -21,6 +21,7 @@ import (
 	"github.com/calore-crm/calore/ingest"
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/ingest/sink"
+	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/warehouse"
 )
 
@@ -34,6 +35,7 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	batchSize := fs.Int("batch-size", 10000, "flush a batch at this many messages")
 	flushInterval := fs.Duration("flush-interval", time.Second, "or this long after its first message")
 	backoffMax := fs.Duration("backoff-max", 30*time.Second, "cap of the retry delay while ClickHouse fails")
+	rollupEvery := fs.Duration("rollup-every", cfg.RollupEvery, "refresh the dashboards' rollups this often when the warehouse changed (0: never; CALORE_ROLLUP_EVERY)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -62,6 +64,9 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveMetrics(gctx, *metricsAddr, promReg, logger) })
+	if *rollupEvery > 0 {
+		g.Go(func() error { return kpi.Refresher{Conn: conn, Every: *rollupEvery, Logger: logger}.Run(gctx) })
+	}
 	g.Go(func() error {
 		err := s.Run(gctx)
 		if err == nil && ctx.Err() == nil {

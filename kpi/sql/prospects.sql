@@ -1,9 +1,8 @@
--- Donor prospects: the donation scores of one as_of day (parameters 1, 3
--- and 4), each day's newest run, with the heat level of the heat scores of
--- parameter 2, the person's latest version (only the scored people are read,
--- every version of each) and the last gift before the day of parameter 5;
--- filtered by the conditions prospectQuery puts in place of
--- the where marker, most probable first, at most the last parameter rows.
+-- Donor prospects, step 2: for the people step 1 chose (parameters 2, 4 and
+-- 5), their donation score of the as_of day of parameter 1 (newest run),
+-- the heat level of the heat scores of parameter 3, the person's latest
+-- version and the last gift before the day of parameter 6; most probable
+-- first.
 SELECT person_id, first_name, last_name, graduation_year, degree_course, country,
        probability, tier, expected_amount, suggested_ask, reasons, heat_level,
        last_gift_at, toFloat64(last_gift_amount) AS last_gift_amount
@@ -20,15 +19,14 @@ FROM
                    argMax(expected_amount, computed_at) AS expected_amount,
                    argMax(suggested_ask, computed_at) AS suggested_ask, argMax(reasons, computed_at) AS reasons
             FROM person_scores
-            WHERE model = 'donation' AND as_of = toDate(?)
+            WHERE model = 'donation' AND as_of = toDate(?) AND person_id IN ?
             GROUP BY person_id
         )
         ANY LEFT JOIN
         (
             SELECT person_id, argMax(level, computed_at) AS heat_level
             FROM person_scores
-            WHERE model = 'heat' AND as_of = toDate(?)
-              AND person_id IN (SELECT person_id FROM person_scores WHERE model = 'donation' AND as_of = toDate(?))
+            WHERE model = 'heat' AND as_of = toDate(?) AND person_id IN ?
             GROUP BY person_id
         ) USING person_id
     )
@@ -38,7 +36,7 @@ FROM
                argMax(graduation_year, version) AS graduation_year, argMax(degree_course, version) AS degree_course,
                argMax(country, version) AS country
         FROM dim_people
-        WHERE id IN (SELECT person_id FROM person_scores WHERE model = 'donation' AND as_of = toDate(?))
+        WHERE id IN ?
         GROUP BY id
     ) USING person_id
 )
@@ -55,6 +53,4 @@ ANY LEFT JOIN
     WHERE deleted = 0 AND person_id > 0 AND donated_at < toDateTime(toDate(?))
     GROUP BY person_id
 ) USING person_id
-/*where*/
 ORDER BY probability DESC, person_id
-LIMIT ?
