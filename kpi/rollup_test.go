@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -91,4 +92,49 @@ func TestRefreshReadsOnlyCompleteRefreshes(t *testing.T) {
 	if got := geo(); len(got) != 1 {
 		t.Errorf("after pruning: %+v, want IT alone", got)
 	}
+}
+
+// TestRefresherRefreshesWhenSourcesChange runs the sink's refresher: a
+// refresh at start, none while nothing changes, one after an insert.
+func TestRefresherRefreshesWhenSourcesChange(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Refresher{Conn: f.conn, Every: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("refresher: %v", err)
+		}
+	}()
+	refreshes := func() uint64 {
+		t.Helper()
+		var n uint64
+		if err := f.conn.QueryRow(context.Background(), "SELECT count() FROM rollup_refreshes").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	waitFor("the first refresh", func() bool { return refreshes() == 1 })
+	time.Sleep(500 * time.Millisecond) // five ticks with nothing new
+	if n := refreshes(); n != 1 {
+		t.Fatalf("%d refreshes with no change, want 1", n)
+	}
+	f.change("person", "created", 1, at("2020-01-01"), person("alumnus", "IT", "Lombardia", 2000))
+	f.insert()
+	waitFor("a refresh after the insert", func() bool {
+		g, err := Geography(context.Background(), f.conn, year2025)
+		return err == nil && len(g.Countries) == 1 && g.Countries[0].Name == "IT"
+	})
 }
