@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mozillazg/go-unidecode"
+
+	"github.com/calore-crm/calore"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -111,20 +113,14 @@ func Fold(s string) string {
 	return b.String()
 }
 
-// NameKey is the key two people are matched on when no email matches: each
-// name transliterated, lower case, with everything but letters and digits
-// removed ("D'Àngelo" → "dangelo", "Thị Minh" → "thiminh"), then "first
-// last". It equals the SQL calore_name_key(first_name_ascii,
-// last_name_ascii) behind people.name_key, which the merge itself uses; the
-// tests check that the two agree. Empty when either name has no letter or
-// digit: a half name never matches.
+// NameKey is the key two people are matched on when no email matches:
+// calore.NameKey of the names transliterated by ASCII ("D'Àngelo" →
+// "dangelo", "Thị Minh" → "thiminh", then "first last"). It equals the SQL
+// calore_name_key(first_name_ascii, last_name_ascii) behind people.name_key,
+// which the merge itself uses; the tests check that the two agree. Empty
+// when either name has no letter or digit: a half name never matches.
 func NameKey(first, last string) string {
-	f := strings.ReplaceAll(Fold(first), " ", "")
-	l := strings.ReplaceAll(Fold(last), " ", "")
-	if f == "" || l == "" {
-		return ""
-	}
-	return f + " " + l
+	return calore.NameKey(ASCII(first), ASCII(last))
 }
 
 // Errors of the normalisers; row errors quote them as the reason.
