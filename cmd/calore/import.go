@@ -16,6 +16,7 @@ import (
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/ingest/importer"
 	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/progress"
 )
 
 const importUsage = `usage: calore import --kind KIND [flags] FILE
@@ -44,7 +45,7 @@ func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
 	}
-	opts.Progress = importer.NewProgress(stderr, isTerminal(stderr), 5*time.Second)
+	opts.Progress = progress.New(stderr, isTerminal(stderr), "import", 5*time.Second)
 
 	pool, err := postgres.Open(ctx, cfg.PostgresDSN)
 	if err != nil {

@@ -53,7 +53,7 @@ func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	}
 	defer ch.Close()
 
-	progress, done := stepProgress(stderr, "score: ")
+	progress, done := stepProgress(stderr, "score")
 	var mu sync.Mutex // the jobs run two at a time; one progress display
 	env := &scoring.Env{Warehouse: ch, Store: pool, Logger: logger, Heat: heat, Progress: func(step string, n, total int) {
 		mu.Lock()

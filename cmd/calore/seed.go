@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/calore-crm/calore/config"
-	"github.com/calore-crm/calore/ingest/importer"
 	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/progress"
 	"github.com/calore-crm/calore/synthetic"
 	"github.com/calore-crm/calore/synthetic/load"
 	"github.com/calore-crm/calore/warehouse"
@@ -40,7 +40,7 @@ func cmdSeed(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	}
 	defer ch.Close()
 
-	progress, done := stepProgress(stderr, "seed: ")
+	progress, done := stepProgress(stderr, "seed")
 	rep, err := load.Run(ctx, pool, ch, s, *seed, progress)
 	done()
 	if err != nil {
@@ -65,13 +65,13 @@ func cmdSeed(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 // stepProgress adapts a (step, done, total) progress callback to a bar on a
 // terminal or plain lines otherwise; a new step starts a new bar. Call done
 // when the work ends.
-func stepProgress(w io.Writer, prefix string) (progress func(step string, done, total int), done func()) {
-	bar := importer.NewProgress(w, isTerminal(w), 5*time.Second)
+func stepProgress(w io.Writer, label string) (report func(step string, done, total int), finish func()) {
+	bar := progress.New(w, isTerminal(w), label, 5*time.Second)
 	phase := ""
 	return func(step string, n, total int) {
 		if step != phase {
 			phase = step
-			bar.Phase(prefix+step, int64(total))
+			bar.Phase(step, int64(total))
 		}
 		bar.Set(int64(n))
 	}, func() { bar.Done(); phase = "" }

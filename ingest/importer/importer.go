@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/calore-crm/calore"
+	"github.com/calore-crm/calore/progress"
 )
 
 // DB is what the importer needs of PostgreSQL: a *pgxpool.Pool or a *pgx.Conn.
@@ -45,7 +46,7 @@ type Options struct {
 	DefaultPersonKind string // kind of a new person whose row has none; "" = "other"
 	DefaultOrgKind    string // kind of a new organisation whose row has none; "" = "company"
 
-	Progress Progress // nil = none
+	Progress progress.Reporter // nil = none
 }
 
 // Report says what an import did (or, with DryRun, would do).
@@ -120,7 +121,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 		return nil, calore.Errorf(calore.ErrInvalid, "importing %s is not built yet: its tables are not in the schema", opts.Kind)
 	}
 	if opts.Progress == nil {
-		opts.Progress = NoProgress{}
+		opts.Progress = progress.None{}
 	}
 	if opts.DefaultCC == "" {
 		opts.DefaultCC = "39"

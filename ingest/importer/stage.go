@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/calore-crm/calore/progress"
 )
 
 // stageTable is the temporary table a file is copied into before the merge.
@@ -54,7 +56,7 @@ func stageDDL(spec Spec) string {
 type rowSource struct {
 	recs     Records
 	parser   *Parser
-	progress Progress
+	progress progress.Reporter
 	pos      func() int64 // progress position: bytes read or rows read
 
 	row    Row

@@ -1,4 +1,7 @@
-package importer
+// Package progress shows how far a long job is: a bar on a terminal, plain
+// lines every few seconds in logs and CI. Imports, seeding and scoring use
+// it.
+package progress
 
 import (
 	"fmt"
@@ -8,41 +11,43 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// Progress hears how far an import is. The importer calls Phase when a step
-// starts (total -1 when its size is not known), Set as it goes, and Done at
-// the end. Implementations need not be safe for concurrent use.
-type Progress interface {
+// Reporter hears how far a job is. The job calls Phase when a step starts
+// (total -1 when its size is not known), Set as it goes, and Done at the
+// end. Implementations need not be safe for concurrent use.
+type Reporter interface {
 	Phase(name string, total int64)
 	Set(done int64)
 	Done()
 }
 
-// NoProgress reports nothing.
-type NoProgress struct{}
+// None reports nothing.
+type None struct{}
 
-func (NoProgress) Phase(string, int64) {}
-func (NoProgress) Set(int64)           {}
-func (NoProgress) Done()               {}
+func (None) Phase(string, int64) {}
+func (None) Set(int64)           {}
+func (None) Done()               {}
 
-// NewProgress returns a progress bar when w is a terminal, else plain lines
-// every interval (for logs and CI), e.g. "import: reading 41% (4100/10000)".
-func NewProgress(w io.Writer, terminal bool, interval time.Duration) Progress {
+// New returns a progress bar when w is a terminal, else plain lines every
+// interval (for logs and CI); label names the job, e.g. with label "import":
+// "import: reading 41% (4100/10000)".
+func New(w io.Writer, terminal bool, label string, interval time.Duration) Reporter {
 	if terminal {
-		return &barProgress{w: w}
+		return &barProgress{w: w, label: label}
 	}
-	return &lineProgress{w: w, every: interval, now: time.Now}
+	return &lineProgress{w: w, label: label, every: interval, now: time.Now}
 }
 
 type barProgress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w     io.Writer
+	label string
+	bar   *progressbar.ProgressBar
 }
 
 func (b *barProgress) Phase(name string, total int64) {
 	b.Done()
 	b.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(b.w),
-		progressbar.OptionSetDescription(name),
+		progressbar.OptionSetDescription(b.label+": "+name),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionShowElapsedTimeOnFinish(),
@@ -67,6 +72,7 @@ func (b *barProgress) Done() {
 
 type lineProgress struct {
 	w     io.Writer
+	label string
 	every time.Duration
 	now   func() time.Time
 
@@ -80,7 +86,7 @@ func (l *lineProgress) Phase(name string, total int64) {
 	l.name, l.total, l.done = name, total, 0
 	l.start = l.now()
 	l.last = l.start
-	fmt.Fprintf(l.w, "import: %s…\n", name)
+	fmt.Fprintf(l.w, "%s: %s…\n", l.label, name)
 }
 
 func (l *lineProgress) Set(done int64) {
@@ -93,9 +99,9 @@ func (l *lineProgress) Set(done int64) {
 
 func (l *lineProgress) line() {
 	if l.total > 0 {
-		fmt.Fprintf(l.w, "import: %s %d%% (%d/%d)\n", l.name, l.done*100/l.total, l.done, l.total)
+		fmt.Fprintf(l.w, "%s: %s %d%% (%d/%d)\n", l.label, l.name, l.done*100/l.total, l.done, l.total)
 	} else {
-		fmt.Fprintf(l.w, "import: %s %d\n", l.name, l.done)
+		fmt.Fprintf(l.w, "%s: %s %d\n", l.label, l.name, l.done)
 	}
 }
 
@@ -103,6 +109,6 @@ func (l *lineProgress) Done() {
 	if l.name == "" {
 		return
 	}
-	fmt.Fprintf(l.w, "import: %s done in %s\n", l.name, l.now().Sub(l.start).Round(time.Millisecond))
+	fmt.Fprintf(l.w, "%s: %s done in %s\n", l.label, l.name, l.now().Sub(l.start).Round(time.Millisecond))
 	l.name = ""
 }
