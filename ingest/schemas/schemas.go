@@ -212,10 +212,11 @@ func trackingKey(typ string, version int) string {
 // run through the schema itself, so the error names the schema's rule.
 func (r *Registry) decodeEnvelope(value []byte) (calore.Event, error) {
 	var ev calore.Event
-	if err := json.Unmarshal(value, &ev); err == nil && envelopeOK(&ev) {
+	if err := fastUnmarshal(value, &ev); err == nil && envelopeOK(&ev) {
 		ev.Time = ev.Time.UTC()
 		return ev, nil
 	}
+	ev = calore.Event{}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(value))
 	if err != nil {
 		return ev, &Error{ReasonBadJSON, err}
