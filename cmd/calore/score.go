@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -81,10 +82,13 @@ func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	if err != nil {
 		return err
 	}
-	// The dashboards read heat and funnels from the rollups: refresh them
-	// now rather than at the sink's next tick.
-	if err := scoring.Compact(ctx, ch, asOf); err != nil {
-		return fmt.Errorf("score: scores written; %w", err)
+	// Heat and donation write person_scores: keep one row per person of the
+	// day (scoring.Compact). The dashboards read heat and funnels from the
+	// rollups: refresh them now rather than at the sink's next tick.
+	if slices.ContainsFunc(jobs, func(j scoring.Job) bool { return j.Name() == "heat" || j.Name() == "donation" }) {
+		if err := scoring.Compact(ctx, ch, asOf); err != nil {
+			return fmt.Errorf("score: scores written; %w", err)
+		}
 	}
 	if *rollup {
 		if _, err := kpi.Refresh(ctx, ch, logger); err != nil {
