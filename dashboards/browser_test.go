@@ -24,8 +24,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/calore-crm/calore/dashboards"
-	"github.com/calore-crm/calore/postgres/pgtest"
 	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/postgres/pgtest"
 	"github.com/calore-crm/calore/scoring"
 	"github.com/calore-crm/calore/synthetic"
 	"github.com/calore-crm/calore/synthetic/load"
@@ -185,14 +185,18 @@ func TestDashboards(t *testing.T) {
 		for _, w := range widgetNames {
 			res, body := u.get(t, "/dashboards/data/"+w+"?"+period, "")
 			var got struct {
-				Widget string          `json:"widget"`
-				From   string          `json:"from"`
-				Source string          `json:"source"`
-				Data   json.RawMessage `json:"data"`
+				Widget  string          `json:"widget"`
+				From    string          `json:"from"`
+				Source  string          `json:"source"`
+				Rollups string          `json:"rollups_as_of"`
+				Data    json.RawMessage `json:"data"`
 			}
 			if err := json.Unmarshal([]byte(body), &got); err != nil || res.StatusCode != 200 {
 				t.Errorf("%s: %d %v %.200s", w, res.StatusCode, err, body)
 				continue
+			}
+			if _, err := time.Parse(time.RFC3339, got.Rollups); err != nil {
+				t.Errorf("%s: rollups_as_of %q: %v", w, got.Rollups, err)
 			}
 			if got.Widget != w || got.From != "2025-01-01" || got.Source != "clickhouse" || len(got.Data) < 3 {
 				t.Errorf("%s: %.300s", w, body)

@@ -44,9 +44,9 @@ type Deps struct {
 	// CanSee tells whether the asking user's role may see a widget's data
 	// (api.CanSeeWidget); nil lets everyone see everything. Pages mixing
 	// widgets (the managers' one, saved dashboards) leave out the others.
-	CanSee func(r *http.Request, widget string) bool
-	Targets     kpi.Targets      // fundraising levels; zero means kpi.DefaultFundraisingTargets
-	Now         func() time.Time // the clock; nil means time.Now
+	CanSee  func(r *http.Request, widget string) bool
+	Targets kpi.Targets      // fundraising levels; zero means kpi.DefaultFundraisingTargets
+	Now     func() time.Time // the clock; nil means time.Now
 	// BasePath is where Routes is mounted, for links and the ECharts
 	// assets; "" means "/dashboards".
 	BasePath string
@@ -300,19 +300,27 @@ func (s *server) data(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("widget %s: %w", wd.Name, err))
 		return
 	}
+	rollupsAsOf := "" // when the rollups the rollup widgets read were refreshed (docs/dashboards.md)
+	if ref, err := kpi.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if ref != nil {
+		rollupsAsOf = ref.FinishedAt.UTC().Format(time.RFC3339)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"widget":       wd.Name,
-		"title":        wd.Title,
-		"help":         wd.Help,
-		"filters_used": wd.Filters,
-		"from":         p.Filter.From.Format("2006-01-02"),
-		"to":           p.Filter.To.Format("2006-01-02"),
-		"office":       p.Filter.Office,
-		"segment":      p.Filter.Segment,
-		"source":       "clickhouse",
-		"generated_at": s.deps.Now().UTC().Format(time.RFC3339),
-		"data":         v,
+		"widget":        wd.Name,
+		"rollups_as_of": rollupsAsOf,
+		"title":         wd.Title,
+		"help":          wd.Help,
+		"filters_used":  wd.Filters,
+		"from":          p.Filter.From.Format("2006-01-02"),
+		"to":            p.Filter.To.Format("2006-01-02"),
+		"office":        p.Filter.Office,
+		"segment":       p.Filter.Segment,
+		"source":        "clickhouse",
+		"generated_at":  s.deps.Now().UTC().Format(time.RFC3339),
+		"data":          v,
 	})
 }
 
