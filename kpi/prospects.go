@@ -102,11 +102,7 @@ func (q prospectQuery) toSQL() (string, []any) {
 	}
 	if q.filter.Heat != 0 {
 		where = append(where, "person_id IN (SELECT person_id FROM person_scores WHERE model = 'heat' AND as_of = toDate(?) AND computed_at = toDateTime(toUInt32(?)) AND level = ?)")
-		heatDay := q.heatAsOf
-		if heatDay == "" {
-			heatDay = "1970-01-01" // no heat scores: nobody has a heat level
-		}
-		args = append(args, heatDay, unixSeconds(q.heatRun), int32(q.filter.Heat))
+		args = append(args, dayOrEpoch(q.heatAsOf), unixSeconds(q.heatRun), int32(q.filter.Heat))
 	}
 	var person []string
 	var personArgs []any
@@ -175,10 +171,6 @@ func Prospects(ctx context.Context, conn driver.Conn, f Filter, pf ProspectFilte
 	if err != nil || len(ids) == 0 {
 		return out, err
 	}
-	heatDay := out.Heat.AsOf
-	if heatDay == "" {
-		heatDay = "1970-01-01" // no heat scores: every heat level is 0
-	}
 	// The details of the chosen people, a chunk at a time (the ids travel in
 	// the query text), then in the ranking's order.
 	byID := make(map[int64]Prospect, len(ids))
@@ -188,7 +180,7 @@ func Prospects(ctx context.Context, conn driver.Conn, f Filter, pf ProspectFilte
 		for i, id := range chunk {
 			set.Value[i] = id
 		}
-		args = []any{out.Scores.AsOf, set, heatDay, set, set, out.Scores.AsOf}
+		args = []any{out.Scores.AsOf, set, dayOrEpoch(out.Heat.AsOf), set, set, out.Scores.AsOf}
 		err = scan(ctx, conn, "prospects", query("prospects.sql"), args, func(r driver.Rows) error {
 			var p Prospect
 			var first, last, reasons string
@@ -228,6 +220,15 @@ func Prospects(ctx context.Context, conn driver.Conn, f Filter, pf ProspectFilte
 
 // prospectChunk is how many people one details query asks for.
 const prospectChunk = 5000
+
+// dayOrEpoch is the as_of day of a run, or 1970-01-01 when there is none
+// (no heat scores: nobody has a heat level, every heat level is 0).
+func dayOrEpoch(asOf string) string {
+	if asOf == "" {
+		return "1970-01-01"
+	}
+	return asOf
+}
 
 // unixSeconds is t as a ClickHouse DateTime's seconds; 0 for the zero time.
 func unixSeconds(t time.Time) uint32 {

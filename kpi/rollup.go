@@ -143,8 +143,8 @@ func Refresh(ctx context.Context, conn driver.Conn, logger *slog.Logger) (Refres
 // a funnel's entities query in place of its marker for the funnel tables.
 func rollupSQL(table string) (string, error) {
 	sql := query(table + ".sql")
-	for name, t := range rollupFunnels {
-		if t != table {
+	for name, rf := range rollupFunnels {
+		if rf.table != table {
 			continue
 		}
 		def, err := scoring.FunnelByName(name)
@@ -292,20 +292,18 @@ func (r Refresher) Run(ctx context.Context) error {
 	seen := ""
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	first := true
 	for {
 		state, err := sourcesState(ctx, r.Conn)
 		switch {
 		case err != nil:
 			r.Logger.WarnContext(ctx, "rollup refresher", "err", err)
-		case first || state != seen:
+		case state != seen: // never "" (sourcesState): the first check refreshes
 			if _, err := Refresh(ctx, r.Conn, r.Logger); err != nil {
 				r.Logger.ErrorContext(ctx, "rollup refresh failed; trying again at the next tick", "err", err)
 			} else {
 				seen = state
 			}
 		}
-		first = false
 		select {
 		case <-ctx.Done():
 			return nil

@@ -22,18 +22,12 @@ type FunnelResult struct {
 }
 
 // rollupFunnels are the funnels whose entities are read from a rollup
-// table (the campaign funnels still read the facts): funnel → table, filled
-// from the funnel's own entities query (rollupSQL).
-var rollupFunnels = map[string]string{
-	"student_journey":   "rollup_journeys",
-	"company_lifecycle": "rollup_company_funnel",
-}
-
-// funnelColumns are the columns of each rollup funnel table that its
-// funnel's query reads (its entities query's columns).
-var funnelColumns = map[string]string{
-	"rollup_journeys":       "programme, source, country, t1, t2, t3, t4",
-	"rollup_company_funnel": "organisation_id, size, sector, t1, t2, t3, t4",
+// table (the campaign funnels still read the facts), filled from the
+// funnel's own entities query (rollupSQL): funnel → the table and the
+// entities query's columns in it.
+var rollupFunnels = map[string]struct{ table, columns string }{
+	"student_journey":   {"rollup_journeys", "programme, source, country, t1, t2, t3, t4"},
+	"company_lifecycle": {"rollup_company_funnel", "organisation_id, size, sector, t1, t2, t3, t4"},
 }
 
 // Funnel runs funnel name (scoring.Funnels) for entities whose first step
@@ -51,8 +45,8 @@ func Funnel(ctx context.Context, conn driver.Conn, name string, f Filter, segmen
 		kinds = append(kinds, segmentKind)
 	}
 	var segs []scoring.FunnelSegment
-	if table, ok := rollupFunnels[name]; ok {
-		entities := "SELECT " + funnelColumns[table] + " FROM " + table +
+	if rf, ok := rollupFunnels[name]; ok {
+		entities := "SELECT " + rf.columns + " FROM " + rf.table +
 			" WHERE refresh_id = (SELECT max(refresh_id) FROM rollup_refreshes)"
 		segs, err = scoring.RunFunnelQuery(ctx, env, def, def.Over(entities), kinds, f.From, f.To)
 	} else {
