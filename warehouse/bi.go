@@ -5,12 +5,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,36 +54,14 @@ func loadBIMigrations(warehouseDB, biDB string) ([]migration, error) {
 	if warehouseDB == biDB {
 		return nil, fmt.Errorf("bi migrations: the bi database must differ from the warehouse database %q", warehouseDB)
 	}
-	entries, err := fs.ReadDir(biFiles, "bi")
-	if err != nil {
-		return nil, fmt.Errorf("read bi migrations: %w", err)
-	}
 	r := strings.NewReplacer("{{warehouse}}", warehouseDB, "{{bi}}", biDB)
-	var ms []migration
-	seen := map[int64]string{}
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.ParseInt(num, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("bi migration %s: name must start with a positive version and '_'", name)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("bi migrations %s and %s share version %d", other, name, v)
-		}
-		seen[v] = name
-		b, err := biFiles.ReadFile(path.Join("bi", name))
-		if err != nil {
-			return nil, fmt.Errorf("read bi migration %s: %w", name, err)
-		}
-		sql := r.Replace(string(b))
+	return readMigrations(biFiles, "bi", "bi", func(name, text string) (string, error) {
+		sql := r.Replace(text)
 		if strings.Contains(sql, "{{") {
-			return nil, fmt.Errorf("bi migration %s: unknown template name", name)
+			return "", fmt.Errorf("bi migration %s: unknown template name", name)
 		}
-		ms = append(ms, migration{version: v, name: name, sql: sql})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
+		return sql, nil
+	})
 }
 
 // MigrateBI creates the bi database c.BIDatabase when missing and applies the

@@ -38,9 +38,17 @@ type migration struct {
 }
 
 func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	return readMigrations(migrationFiles, "migrations", "clickhouse", nil)
+}
+
+// readMigrations reads the migration files of dir in fsys, in version order:
+// each named "<positive version>_<name>.sql", no version twice. render, if
+// not nil, turns a file's text into its SQL. set names the set in errors
+// ("clickhouse", "bi").
+func readMigrations(fsys fs.FS, dir, set string, render func(name, text string) (string, error)) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("read clickhouse migrations: %w", err)
+		return nil, fmt.Errorf("read %s migrations: %w", set, err)
 	}
 	var ms []migration
 	seen := map[int64]string{}
@@ -49,17 +57,23 @@ func loadMigrations() ([]migration, error) {
 		num, _, ok := strings.Cut(name, "_")
 		v, err := strconv.ParseInt(num, 10, 64)
 		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("clickhouse migration %s: name must start with a positive version and '_'", name)
+			return nil, fmt.Errorf("%s migration %s: name must start with a positive version and '_'", set, name)
 		}
 		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("clickhouse migrations %s and %s share version %d", other, name, v)
+			return nil, fmt.Errorf("%s migrations %s and %s share version %d", set, other, name, v)
 		}
 		seen[v] = name
-		b, err := migrationFiles.ReadFile(path.Join("migrations", name))
+		b, err := fs.ReadFile(fsys, path.Join(dir, name))
 		if err != nil {
-			return nil, fmt.Errorf("read clickhouse migration %s: %w", name, err)
+			return nil, fmt.Errorf("read %s migration %s: %w", set, name, err)
 		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+		sql := string(b)
+		if render != nil {
+			if sql, err = render(name, sql); err != nil {
+				return nil, err
+			}
+		}
+		ms = append(ms, migration{version: v, name: name, sql: sql})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
