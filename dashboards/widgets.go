@@ -62,6 +62,19 @@ func builtin(slug string) (dashboard, bool) {
 
 var period = "period"
 
+// The data of the widgets that share a source (two views of one query).
+func heatData(ctx context.Context, s *server, p params) (any, error) {
+	return kpi.Heat(ctx, s.deps.Warehouse, p.Filter)
+}
+
+func geographyData(ctx context.Context, s *server, p params) (any, error) {
+	return kpi.Geography(ctx, s.deps.Warehouse, p.Filter)
+}
+
+func clustersData(ctx context.Context, s *server, p params) (any, error) {
+	return kpi.Clusters(ctx, s.deps.Warehouse, p.Filter)
+}
+
 // widgets lists every widget, in the order the composer offers them.
 var widgets = []widget{
 	{Name: "lead_funnel", Title: "Lead conversion: student journey", Filters: []string{period},
@@ -84,15 +97,11 @@ var widgets = []widget{
 		draw: drawEvents},
 	{Name: "heat_distribution", source: "heat", Title: "Heat distribution", Filters: []string{period, "segment"},
 		Help: "People per heat level in the newest heat scores of the period (cold < 1 ≤ cool < 4 ≤ warm < 10 ≤ hot).",
-		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Heat(ctx, s.deps.Warehouse, p.Filter)
-		},
+		data: heatData,
 		draw: drawHeatDistribution},
 	{Name: "heat_trend", source: "heat", Title: "Heat trend", Filters: []string{period, "segment"},
 		Help: "People per heat level on each day the heat scores were computed in the period.",
-		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Heat(ctx, s.deps.Warehouse, p.Filter)
-		},
+		data: heatData,
 		draw: drawHeatTrend},
 	{Name: "fundraising", Title: "Fundraising year to date", Filters: []string{period},
 		Help: "Donations (EUR) of the calendar year of the period's last day, cumulated by month, against the threshold, target and excellence levels.",
@@ -108,15 +117,11 @@ var widgets = []widget{
 		draw: drawCompanies},
 	{Name: "geo_countries", source: "geography", Title: "People by country", Filters: []string{"segment"},
 		Help: "People in the registry by country of residence (top 12; '?' unknown).",
-		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Geography(ctx, s.deps.Warehouse, p.Filter)
-		},
+		data: geographyData,
 		draw: drawCountries},
 	{Name: "geo_regions", source: "geography", Title: "People in Italy by region", Filters: []string{"segment"},
 		Help: "People living in Italy by region (top 12).",
-		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Geography(ctx, s.deps.Warehouse, p.Filter)
-		},
+		data: geographyData,
 		draw: drawRegions},
 	{Name: "prospects", Title: "Donor prospects", Filters: []string{"to", "prospect"},
 		Help: "Alumni ranked by the probability of a gift in the next 12 months (newest donation scores up to the period's end), with tier, expected amount, heat, the reasons, the last gift and a suggested ask.",
@@ -126,15 +131,11 @@ var widgets = []widget{
 		draw: drawProspects},
 	{Name: "clusters", source: "clusters", Title: "Company clusters", Filters: []string{"to"},
 		Help: "Organisations on the two principal components of the clustering features, coloured by cluster (newest clustering up to the period's end).",
-		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Clusters(ctx, s.deps.Warehouse, p.Filter)
-		},
+		data: clustersData,
 		draw: drawClusters},
 	{Name: "cluster_profiles", source: "clusters", Title: "Cluster profiles", Filters: []string{"to"},
 		Help: "Per cluster: organisations and the mean of each clustering feature.",
-		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Clusters(ctx, s.deps.Warehouse, p.Filter)
-		},
+		data: clustersData,
 		draw: drawClusterProfiles},
 	{Name: "company_funnel", Title: "Company lifecycle", Filters: []string{period},
 		Help: "Organisations whose first partnership record falls in the period: contacted after it, in negotiation, active client.",
