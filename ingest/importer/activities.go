@@ -128,7 +128,6 @@ type activity struct {
 	defaults  map[string]string // column → SQL for a new row whose cell is empty ($1 is the source)
 	key       []string          // natural key: SQL comparing stage s and table t
 	stageKey  []string          // the same key over the stage alone, to find rows repeated in the file
-	payload   string            // jsonb of row t for the outbox, shaped like the calore type
 	required  []string          // fields a row must have
 }
 
@@ -148,7 +147,6 @@ var activities = map[Kind]*activity{
 		key: []string{"t.person_id IS NOT DISTINCT FROM s.person_id", "t.organisation_id IS NOT DISTINCT FROM s.organisation_id",
 			"t.donated_on = s.donated_on", "t.amount = s.amount", "t.currency = coalesce(s.currency, 'EUR')"},
 		stageKey: []string{"person_id", "organisation_id", "donated_on", "amount", "coalesce(currency, 'EUR')"},
-		payload:  `to_jsonb(t) || jsonb_build_object('amount', t.amount::text, 'donated_on', to_char(t.donated_on, 'YYYY-MM-DD"T00:00:00Z"'))`,
 	},
 	Events: {
 		spec: eventSpec, table: "events", aggregate: "event",
@@ -163,7 +161,6 @@ var activities = map[Kind]*activity{
 		defaults: map[string]string{"name": "s.name", "starts_at": "s.starts_at"},
 		key:      []string{"lower(t.name) = lower(s.name)", "t.starts_at = s.starts_at"},
 		stageKey: []string{"lower(name)", "starts_at"},
-		payload:  `to_jsonb(t)`,
 		required: []string{"name", "starts_at"},
 	},
 	Registrations: {
@@ -181,7 +178,6 @@ var activities = map[Kind]*activity{
 			"source": "$1"},
 		key:      []string{"t.event_id = s.event_id", "t.person_id = s.person_id"},
 		stageKey: []string{"event_id", "person_id"},
-		payload:  `to_jsonb(t)`,
 		required: []string{"event"},
 	},
 	Interactions: {
@@ -196,7 +192,6 @@ var activities = map[Kind]*activity{
 		key: []string{"t.person_id IS NOT DISTINCT FROM s.person_id", "t.organisation_id IS NOT DISTINCT FROM s.organisation_id",
 			"t.channel = s.channel", "t.occurred_at = s.occurred_at", "t.subject = coalesce(s.subject, '')"},
 		stageKey: []string{"person_id", "organisation_id", "channel", "occurred_at", "coalesce(subject, '')"},
-		payload:  `to_jsonb(t)`,
 		required: []string{"channel", "occurred_at"},
 	},
 	Journey: {
@@ -209,7 +204,6 @@ var activities = map[Kind]*activity{
 		defaults: map[string]string{"programme": "s.programme", "stage": "s.stage", "source": "$1"},
 		key:      []string{"t.person_id = s.person_id", "lower(t.programme) = lower(s.programme)", "t.stage = s.stage"},
 		stageKey: []string{"person_id", "lower(programme)", "stage"},
-		payload:  `to_jsonb(t)`,
 		required: []string{"programme", "stage", "reached_at"},
 	},
 }
@@ -398,12 +392,11 @@ func (m *activityMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logg
 		insertStep(a.table, insertSQL(a.table, insertCols, extraCols, extraExprs), m.opts.Source),
 		step{what: "update " + a.table, sql: `WITH u AS (` + mergeSQL(a.table, a.columns, m.opts.Policies) + `)
 			INSERT INTO import_changed SELECT id, true FROM u`},
-		step{what: "write outbox", sql: `INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload)
-			SELECT gen_random_uuid(), CASE WHEN s.is_new THEN '` + a.aggregate + `.created' ELSE '` + a.aggregate + `.updated' END, '` + a.aggregate + `', t.id::text, 1, ` + a.payload + `
-			  FROM ` + st + ` s JOIN ` + tbl + ` t ON t.id = s.target_id
-			 WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))`},
 	)
 	if err := exec(ctx, tx, logger, steps...); err != nil {
+		return mergeResult{}, err
+	}
+	if err := emit(ctx, tx, st, a.aggregate); err != nil {
 		return mergeResult{}, err
 	}
 	return counts(ctx, tx)

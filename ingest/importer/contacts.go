@@ -58,34 +58,6 @@ func newContactMerger(opts Options) (*contactMerger, error) {
 	return &contactMerger{opts: opts, match: match}, nil
 }
 
-// personOutboxSQL writes one outbox event per person the import created or
-// changed, set-wise: the payload is the people row shaped like calore.Person's
-// JSON, with its emails, phones, sources and preferred email (the rule of the
-// person_preferred_email view: most recently confirmed, then oldest),
-// aggregated by joins rather than per-row subqueries.
-const personOutboxSQL = `WITH t AS (
-    SELECT s.row_no, s.target_id AS id, s.is_new FROM ` + stageTable + ` s
-     WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))),
-em AS (
-    SELECT e.person_id,
-           jsonb_agg(jsonb_build_object('id', e.id, 'type', e.type, 'address', e.address, 'last_confirmed_at', e.last_confirmed_at) ORDER BY e.id) AS emails,
-           (array_agg(e.address ORDER BY e.last_confirmed_at DESC NULLS LAST, e.id))[1] AS preferred
-      FROM person_emails e JOIN t ON t.id = e.person_id GROUP BY e.person_id),
-ph AS (
-    SELECT f.person_id, jsonb_agg(jsonb_build_object('id', f.id, 'type', f.type, 'number', f.number) ORDER BY f.id) AS phones
-      FROM person_phones f JOIN t ON t.id = f.person_id GROUP BY f.person_id),
-src AS (
-    SELECT ps.person_id, jsonb_agg(jsonb_build_object('source', ps.source, 'first_seen_at', ps.first_seen_at) ORDER BY ps.source) AS sources
-      FROM person_sources ps JOIN t ON t.id = ps.person_id GROUP BY ps.person_id)
-INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload)
-SELECT gen_random_uuid(), CASE WHEN t.is_new THEN 'person.created' ELSE 'person.updated' END, 'person', p.id::text, 1,
-       to_jsonb(p) || jsonb_build_object('emails', coalesce(em.emails, '[]'), 'phones', coalesce(ph.phones, '[]'),
-                                         'sources', coalesce(src.sources, '[]'), 'preferred_email', coalesce(em.preferred, ''),
-                                         -- calore.Person.BirthDate is a time: midnight UTC, RFC 3339
-                                         'birth_date', to_char(p.birth_date, 'YYYY-MM-DD"T00:00:00Z"'))
-  FROM t JOIN people p ON p.id = t.id
-  LEFT JOIN em ON em.person_id = t.id LEFT JOIN ph ON ph.person_id = t.id LEFT JOIN src ON src.person_id = t.id`
-
 func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error) {
 	keepTypes := []string{} // email types not added to existing people (not nil: NULL would match nothing)
 	for _, e := range emailFields {
@@ -191,9 +163,11 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 		step{what: "version people", sql: `UPDATE people p SET version = p.version + 1, updated_at = now()
 			FROM import_changed c JOIN ` + stageTable + ` s ON s.target_id = c.id AND s.conflict IS NULL
 			WHERE p.id = c.id AND NOT c.fields AND NOT s.is_new`},
-		step{what: "write outbox", sql: personOutboxSQL},
 	)
 	if err := exec(ctx, tx, logger, steps...); err != nil {
+		return mergeResult{}, err
+	}
+	if err := emit(ctx, tx, stageTable, "person"); err != nil {
 		return mergeResult{}, err
 	}
 	return counts(ctx, tx)

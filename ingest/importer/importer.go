@@ -22,6 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/calore-crm/calore/postgres"
+
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/progress"
 )
@@ -335,4 +337,39 @@ func matchSet(match []string, allowed ...string) (map[string]bool, error) {
 		return nil, calore.FieldError("match", "nothing to match on (want %s)", strings.Join(allowed, ", "))
 	}
 	return set, nil
+}
+
+// emit writes the outbox events of the records the merge created or
+// changed. The store reads them back and shapes the events (postgres.Emit),
+// so an imported record's event is the one an API write of it would give.
+func emit(ctx context.Context, tx pgx.Tx, stage, aggregate string) error {
+	rows, err := tx.Query(ctx, `SELECT s.target_id, s.is_new FROM `+stage+` s
+		WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))
+		ORDER BY s.row_no`)
+	if err != nil {
+		return fmt.Errorf("write outbox: changed %s records: %w", aggregate, err)
+	}
+	c := postgres.Changed{Aggregate: aggregate}
+	seen := map[int64]bool{}
+	var id int64
+	var isNew bool
+	_, err = pgx.ForEachRow(rows, []any{&id, &isNew}, func() error {
+		if seen[id] {
+			return nil
+		}
+		seen[id] = true
+		if isNew {
+			c.Created = append(c.Created, id)
+		} else {
+			c.Updated = append(c.Updated, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write outbox: changed %s records: %w", aggregate, err)
+	}
+	if _, err := postgres.Emit(ctx, tx, c); err != nil {
+		return fmt.Errorf("write outbox: %w", err)
+	}
+	return nil
 }

@@ -50,12 +50,6 @@ func newOrgMerger(opts Options) (*orgMerger, error) {
 	return &orgMerger{opts: opts, match: match}, nil
 }
 
-// orgPayload is the outbox payload of organisation o, shaped like
-// calore.Organisation's JSON (revenue as decimal text, sites included).
-const orgPayload = `to_jsonb(o) || jsonb_build_object(
-  'revenue', coalesce(o.revenue::text, ''),
-  'sites', coalesce((SELECT jsonb_agg(to_jsonb(x) - 'organisation_id' ORDER BY x.id) FROM organisation_sites x WHERE x.organisation_id = o.id), '[]'))`
-
 func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error) {
 	insertCols := slices.DeleteFunc(slices.Clone(organisationColumns), func(c column) bool { return c.field == "kind" })
 	// candidate: a live organisation (a duplicate stands for the one it was merged into)
@@ -126,13 +120,11 @@ func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (
 		step{what: "insert organisations", sql: insertSQL("organisations", insertCols, []string{"kind"}, []string{"coalesce(s.kind, $1)"}), args: []any{m.opts.DefaultOrgKind}},
 		step{what: "update organisations", sql: `WITH u AS (` + mergeSQL("organisations", organisationColumns, m.opts.Policies) + `)
 			INSERT INTO import_changed SELECT id, true FROM u`},
-		step{what: "write outbox", sql: `INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id, schema_version, payload)
-			SELECT gen_random_uuid(), CASE WHEN s.is_new THEN 'organisation.created' ELSE 'organisation.updated' END, 'organisation', o.id::text, 1, ` + orgPayload + `
-			  FROM ` + stageTable + ` s JOIN organisations o ON o.id = s.target_id
-			 WHERE s.conflict IS NULL AND (s.is_new OR EXISTS (SELECT 1 FROM import_changed c WHERE c.id = s.target_id))
-			 ORDER BY s.row_no`},
 	)
 	if err := exec(ctx, tx, logger, steps...); err != nil {
+		return mergeResult{}, err
+	}
+	if err := emit(ctx, tx, stageTable, "organisation"); err != nil {
 		return mergeResult{}, err
 	}
 	return counts(ctx, tx)
