@@ -45,3 +45,21 @@ func Open(ctx context.Context, c config.ClickHouse) (driver.Conn, error) {
 	}
 	return conn, nil
 }
+
+// EnsureDatabase creates the warehouse database c.Database when it does not
+// exist yet, connecting to the server's "default" database to do so (Open
+// fails on a database that does not exist). Config validation keeps the name
+// plain, so it can be spliced into the statement.
+func EnsureDatabase(ctx context.Context, c config.ClickHouse) error {
+	admin := c
+	admin.Database = "default"
+	conn, err := Open(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("create warehouse database %s: %w", c.Database, err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+c.Database); err != nil {
+		return fmt.Errorf("create warehouse database %s: %w", c.Database, err)
+	}
+	return nil
+}

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/ingest"
 	"github.com/calore-crm/calore/ingest/kafkatest"
 	"github.com/calore-crm/calore/internal/itest"
 	"github.com/calore-crm/calore/postgres/pgtest"
+	"github.com/calore-crm/calore/warehouse"
 	"github.com/calore-crm/calore/warehouse/warehousetest"
 )
 
@@ -105,5 +107,51 @@ func TestUsage(t *testing.T) {
 				t.Errorf("no usage text")
 			}
 		})
+	}
+}
+
+// TestMigrateCreatesWarehouseDatabase migrates a warehouse database that does
+// not exist yet: `calore migrate` creates it (it used to migrate PostgreSQL
+// and then fail with "Database … doesn't exist"; seen failing so without
+// warehouse.EnsureDatabase).
+func TestMigrateCreatesWarehouseDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := testEnv(t)
+	db, bi := itest.Name("fresh_"), itest.Name("fresh_bi_")
+	getenv := func(k string) string {
+		switch k {
+		case "CALORE_CLICKHOUSE_DATABASE":
+			return db
+		case "CALORE_CLICKHOUSE_BI_DATABASE":
+			return bi
+		}
+		return base(k)
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin := cfg.ClickHouse
+		admin.Database = "default"
+		conn, err := warehouse.Open(context.Background(), admin)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		for _, name := range []string{bi, db} {
+			if err := conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+				t.Errorf("drop %s: %v", name, err)
+			}
+		}
+	})
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"migrate"}, getenv, &out, &errOut); err != nil {
+		t.Fatalf("migrate into a new database: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "clickhouse: 0 → ") {
+		t.Errorf("migrate output:\n%s", out.String())
 	}
 }

@@ -27,6 +27,9 @@ func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger, std
 	}
 	fmt.Fprintln(stdout, pres)
 
+	if err := warehouse.EnsureDatabase(ctx, cfg.ClickHouse); err != nil {
+		return err
+	}
 	ch, err := warehouse.Open(ctx, cfg.ClickHouse)
 	if err != nil {
 		return err
