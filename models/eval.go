@@ -1,7 +1,6 @@
 package models
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -46,7 +45,7 @@ func Evaluate(p []float64, y []bool) (Evaluation, error) {
 		}
 	}
 	if ev.Positives == 0 || ev.Positives == ev.N {
-		return Evaluation{}, errors.New("evaluate: outcomes need both positives and negatives")
+		return Evaluation{}, fmt.Errorf("evaluate: outcomes need both positives and negatives: %w", ErrNotEnoughData)
 	}
 
 	// gonum's ROC wants scores in ascending order with their classes

@@ -46,7 +46,7 @@ func Cluster(X [][]float64, names []string, opt ClusterOptions) (*Clustering, er
 		opt.Restarts = 5
 	}
 	if n < opt.MinK+1 {
-		return nil, fmt.Errorf("cluster: %d rows are too few for k=%d", n, opt.MinK)
+		return nil, fmt.Errorf("cluster: %d rows are too few for k=%d: %w", n, opt.MinK, ErrNotEnoughData)
 	}
 	opt.MaxK = min(opt.MaxK, n-1)
 	c := &Clustering{Features: names, Mean: make([]float64, d), Std: make([]float64, d), Tried: map[int]float64{}}

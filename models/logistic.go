@@ -32,8 +32,11 @@ type LogisticOptions struct {
 // FitLogistic fits y ~ X. X has one row per example and len(names) columns.
 func FitLogistic(X [][]float64, y []bool, names []string, opt LogisticOptions) (*Logistic, error) {
 	n, d := len(X), len(names)
-	if n == 0 || n != len(y) {
+	if n != len(y) {
 		return nil, fmt.Errorf("fit logistic: %d rows for %d outcomes", n, len(y))
+	}
+	if pos := countTrue(y); pos == 0 || pos == n {
+		return nil, fmt.Errorf("fit logistic: %d rows with %d positive outcomes: both classes are needed: %w", n, pos, ErrNotEnoughData)
 	}
 	if opt.L2 == 0 {
 		opt.L2 = 1
@@ -161,4 +164,14 @@ func sigmoid(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
+}
+
+func countTrue(y []bool) int {
+	n := 0
+	for _, v := range y {
+		if v {
+			n++
+		}
+	}
+	return n
 }

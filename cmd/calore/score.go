@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -62,46 +63,77 @@ func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 		progress(step, n, total)
 	}}
 	// The jobs are independent: two at a time overlap one job's Go work and
-	// store writes with another's ClickHouse queries. Results print in job order.
-	sums := make([]scoring.Summary, len(jobs))
-	g, gctx := errgroup.WithContext(ctx)
+	// store writes with another's ClickHouse queries. One job's failure, or
+	// its lack of data, neither cancels nor hides another's results: each
+	// ends ran, skipped (models.ErrNotEnoughData) or failed, and the summary
+	// prints all of them in job order.
+	res := make([]jobResult, len(jobs))
+	var g errgroup.Group
 	g.SetLimit(2)
 	for i, j := range jobs {
 		g.Go(func() error {
-			sum, err := j.Run(gctx, env, asOf)
-			if err != nil {
-				return fmt.Errorf("score %s: %w", j.Name(), err)
+			sum, err := j.Run(ctx, env, asOf)
+			res[i] = jobResult{name: j.Name(), sum: sum, err: err}
+			if err == nil {
+				logger.InfoContext(ctx, "scored", "job", sum.Job, "as_of", asOf.Format("2006-01-02"), "rows", sum.Rows, "took", sum.Took.Round(time.Millisecond))
 			}
-			logger.InfoContext(ctx, "scored", "job", sum.Job, "as_of", asOf.Format("2006-01-02"), "rows", sum.Rows, "took", sum.Took.Round(time.Millisecond))
-			sums[i] = sum
 			return nil
 		})
 	}
-	err = g.Wait()
+	_ = g.Wait() // the jobs report through res
 	done()
-	if err != nil {
-		return err
+	var failed []string
+	for _, r := range res {
+		switch {
+		case r.err == nil:
+		case errors.Is(r.err, models.ErrNotEnoughData):
+			logger.WarnContext(ctx, "scoring job skipped", "job", r.name, "reason", r.err)
+		default:
+			logger.ErrorContext(ctx, "scoring job failed", "job", r.name, "err", r.err)
+			failed = append(failed, r.name)
+		}
 	}
 	// Heat and donation write person_scores: keep one row per person of the
 	// day (scoring.Compact). The dashboards read heat and funnels from the
 	// rollups: refresh them now rather than at the sink's next tick.
-	if slices.ContainsFunc(jobs, func(j scoring.Job) bool { return j.Name() == "heat" || j.Name() == "donation" }) {
+	var post error
+	if slices.ContainsFunc(res, func(r jobResult) bool { return r.err == nil && (r.name == "heat" || r.name == "donation") }) {
 		if err := scoring.Compact(ctx, ch, asOf); err != nil {
-			return fmt.Errorf("score: scores written; %w", err)
+			post = fmt.Errorf("score: scores written; %w", err)
 		}
 	}
-	if *rollup {
+	if *rollup && post == nil {
 		if _, err := kpi.Refresh(ctx, ch, logger); err != nil {
-			return fmt.Errorf("score: scores written; %w", err)
+			post = fmt.Errorf("score: scores written; %w", err)
 		}
 	}
-	for _, sum := range sums {
-		fmt.Fprintf(stdout, "%s (%s, %d rows)\n", sum.Job, sum.Took.Round(time.Millisecond), sum.Rows)
-		for _, l := range sum.Lines {
-			fmt.Fprintln(stdout, "  "+strings.TrimSpace(l))
+	for _, r := range res {
+		switch {
+		case r.err == nil:
+			fmt.Fprintf(stdout, "%s: ran (%s, %d rows)\n", r.sum.Job, r.sum.Took.Round(time.Millisecond), r.sum.Rows)
+			for _, l := range r.sum.Lines {
+				fmt.Fprintln(stdout, "  "+strings.TrimSpace(l))
+			}
+		case errors.Is(r.err, models.ErrNotEnoughData):
+			fmt.Fprintf(stdout, "%s: skipped (%v)\n", r.name, r.err)
+		default:
+			fmt.Fprintf(stdout, "%s: FAILED (%v)\n", r.name, r.err)
 		}
+	}
+	if post != nil {
+		return post
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("score: %d of %d jobs failed: %s", len(failed), len(jobs), strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// jobResult is how one scoring job ended.
+type jobResult struct {
+	name string
+	sum  scoring.Summary
+	err  error
 }
 
 // heatConfig reads the heat configuration from path, or the shipped default.
