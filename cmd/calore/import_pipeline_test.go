@@ -77,6 +77,8 @@ func TestImportReachesWarehouse(t *testing.T) {
 		{`SELECT uniqExact(id) FROM fact_interactions`, 1},
 		{`SELECT uniqExact(id) FROM fact_journey_stages`, 2},
 		{`SELECT count() FROM dim_people WHERE last_name = 'Петров' AND email = 'ivan.petrov@example.ru'`, 1},
+		// "presente" without a time: attended, dated at the event's start
+		{`SELECT count() FROM fact_registrations FINAL WHERE attended = 1 AND attended_at = toDateTime('2025-05-10 08:00:00', 'UTC')`, 1},
 	} {
 		waitCount(t, cfg, 60*time.Second, c.want, c.query)
 	}
