@@ -32,7 +32,7 @@ flags:
 // cmdImport is `calore import`: it prints the report on stdout, every bad row
 // included, and the progress on stderr (a bar on a terminal, lines otherwise).
 func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	opts, file, err := parseImportArgs(args, stderr)
+	opts, file, allowPartial, err := parseImportArgs(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -56,11 +56,24 @@ func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if rep != nil {
 		rep.Write(stdout)
 	}
-	return err
+	if err != nil || rep == nil || rep.Bad() == 0 || allowPartial {
+		return err
+	}
+	// rows were left out: say so last, and fail, so that a script or a
+	// person skimming the output cannot take a partial import for a whole one
+	what := "the other rows were imported"
+	switch {
+	case opts.DryRun:
+		what = "dry run, nothing written"
+	case !rep.Committed:
+		what = "nothing was written (--atomic)"
+	}
+	return fmt.Errorf("import: %d of %d rows left out (%d bad, %d in conflict; listed above); %s. Fix them and import the file again, or pass --allow-partial to accept a partial import",
+		rep.Bad(), rep.Rows, len(rep.Errors), len(rep.Conflicts), what)
 }
 
 // parseImportArgs reads the flags, which may come before or after FILE.
-func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string, error) {
+func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string, bool, error) {
 	fs := flag.NewFlagSet("calore import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -77,14 +90,15 @@ func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string,
 	sheet := fs.String("sheet", "", "XLSX worksheet to read (default the first)")
 	defaultKind := fs.String("default-kind", "", "kind of new records whose row has none (contacts: other; organisations: company)")
 	cc := fs.String("country-code", "39", "country calling code of phone numbers written without one")
+	allowPartial := fs.Bool("allow-partial", false, "exit 0 even when rows were left out (bad or in conflict); without it such a run exits 1 after importing the good rows")
 
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return importer.Options{}, "", errUsage
+				return importer.Options{}, "", false, errUsage
 			}
-			return importer.Options{}, "", errUsage
+			return importer.Options{}, "", false, errUsage
 		}
 		if fs.NArg() == 0 {
 			break
@@ -126,9 +140,9 @@ func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string,
 		}
 	}
 	if len(problems) > 0 {
-		return importer.Options{}, "", fmt.Errorf("import: %w", errors.Join(problems...))
+		return importer.Options{}, "", false, fmt.Errorf("import: %w", errors.Join(problems...))
 	}
-	return opts, files[0], nil
+	return opts, files[0], *allowPartial, nil
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar belongs.

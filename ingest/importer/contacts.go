@@ -58,6 +58,16 @@ func newContactMerger(opts Options) (*contactMerger, error) {
 	return &contactMerger{opts: opts, match: match}, nil
 }
 
+// Namesakes are normal in a registry of 200,000 alumni. A row is matched by
+// name only to people its addresses cannot contradict: a row without any
+// address to the one person of that name; a row whose addresses nobody has
+// to the one person of that name who has no address at all. A row with an
+// address and namesakes who all have other addresses is a new person; the
+// duplicates queue proposes such namesakes as suspected duplicates
+// (postgres.FindDuplicates, rule "same name"). Likewise two new rows with one
+// name are one person only when neither has an address (noEmail).
+const noEmail = `AND NOT EXISTS (SELECT 1 FROM import_emails ne WHERE ne.row_no = s.row_no)`
+
 func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (mergeResult, error) {
 	keepTypes := []string{} // email types not added to existing people (not nil: NULL would match nothing)
 	for _, e := range emailFields {
@@ -78,6 +88,7 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 			 WHERE v.address IS NOT NULL
 			 ORDER BY s.row_no, v.address, v.ord`},
 		{what: "index staged emails", sql: `CREATE INDEX ON import_emails (address)`},
+		{what: "index staged email rows", sql: `CREATE INDEX ON import_emails (row_no)`},
 		{what: "changed set", sql: `CREATE TEMP TABLE import_changed (id bigint PRIMARY KEY, fields boolean NOT NULL) ON COMMIT DROP`},
 		// the same address twice in the file: the first row wins
 		{what: "repeated emails", sql: `UPDATE ` + stageTable + ` s SET conflict = format('email %s is also in row %s: only the first row is imported', d.address, d.first)
@@ -101,6 +112,8 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 			FROM (SELECT s.row_no, min(p.id) AS pid, count(*) AS n, array_to_string((array_agg(p.id ORDER BY p.id))[1:5], ', ') AS ids
 			        FROM ` + stageTable + ` s JOIN people p ON p.name_key = s.match_key AND p.status = 'active'
 			       WHERE s.target_id IS NULL AND s.conflict IS NULL
+			         AND (NOT EXISTS (SELECT 1 FROM import_emails ne WHERE ne.row_no = s.row_no)
+			              OR NOT EXISTS (SELECT 1 FROM person_emails pe WHERE pe.person_id = p.id))
 			       GROUP BY s.row_no) m
 			WHERE m.row_no = s.row_no`})
 	}
@@ -118,8 +131,8 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 	if m.match["name"] {
 		// two new people with one name in the file: the first row wins
 		steps = append(steps, step{what: "repeated names", sql: `UPDATE ` + stageTable + ` s SET conflict = format('same name (%s) as row %s, which creates that person: only the first row is imported', s.match_key, d.first)
-			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY match_key) AS first FROM ` + stageTable + `
-			       WHERE target_id IS NULL AND conflict IS NULL AND match_key IS NOT NULL) d
+			FROM (SELECT s.row_no, min(s.row_no) OVER (PARTITION BY s.match_key) AS first FROM ` + stageTable + ` s
+			       WHERE s.target_id IS NULL AND s.conflict IS NULL AND s.match_key IS NOT NULL ` + noEmail + `) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no`})
 	}
 	steps = append(steps,

@@ -254,7 +254,9 @@ func mustSpec(t *testing.T, k importer.Kind) importer.Spec {
 }
 
 // TestMergeByName matches on the transliterated, accent-folded name when no
-// email matches, refuses ambiguous names, and can be switched off.
+// email matches (only people the row's addresses cannot contradict), refuses
+// ambiguous names, keeps namesakes with their own addresses apart, and can be
+// switched off.
 func TestMergeByName(t *testing.T) {
 	t.Parallel()
 	base := "Nome;Cognome;Email\nNiccolò;D'Àngelo;\nGiulia;Verdi;giulia@example.com\nLuca;Neri;luca1@example.com\n"
@@ -271,7 +273,10 @@ func TestMergeByName(t *testing.T) {
 		{"accents and case folded", "Nome;Cognome;Email\nNICCOLO;dangelo;niccolo@example.com\n", nil, 0, 1, ""},
 		{"name with another's email", "Nome;Cognome;Email\nNiccolò;D'Angelo;giulia@example.com\n", []string{"name"}, 0, 0, "email giulia@example.com belongs to another person"},
 		{"email wins over name", "Nome;Cognome;Email\nGiulia;Verdi-Bianchi;giulia@example.com\n", nil, 0, 0, ""},
-		{"ambiguous name", "Nome;Cognome;Email\nLuca;Neri;luca3@example.com\n", nil, 0, 0, "2 people are named luca neri"},
+		// namesakes: a third Luca Neri with his own address is a third person
+		{"namesake with a new address", "Nome;Cognome;Email\nLuca;Neri;luca3@example.com\n", nil, 1, 0, ""},
+		{"ambiguous name", "Nome;Cognome;Città\nLuca;Neri;Roma\n", nil, 0, 0, "2 people are named luca neri"},
+		{"namesakes in the file with their own addresses", "Nome;Cognome;Email\nSara;Blu;sara@example.com\nSARA;BLU;blu@example.org\n", nil, 2, 0, ""},
 		{"name matching off", "Nome;Cognome;Email\nNiccolò;D'Angelo;niccolo@example.com\n", []string{"email"}, 1, 0, ""},
 		{"repeated in the file", "Nome;Cognome;Email\nSara;Blu;\nSARA;BLU;\n", nil, 1, 0, "same name (sara blu) as row 2"},
 		{"an address alone updates, never creates", "Email;Città\ngiulia@example.com;Roma\nnobody@example.com;Roma\n", nil, 0, 1, "row 3: no person has this email, and a new person needs a first or a last name"},
