@@ -101,12 +101,15 @@ func newServeApp(cfg config.Config, logger *slog.Logger) (*serveApp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calore serve: %w", err)
 	}
+	if err := cfg.Tracking.RequireKeys(); err != nil {
+		return nil, fmt.Errorf("calore serve: %w", err)
+	}
 	keys, err := tracking.NewKeys(cfg.Tracking.Keys)
 	if err != nil {
 		return nil, fmt.Errorf("calore serve: %w", err)
 	}
 	if cfg.Tracking.DevKeys {
-		logger.Warn("CALORE_TRACKING_KEYS is unset: tracking tokens use the public DEVELOPMENT key and can be forged; set it in production")
+		logger.Warn("CALORE_TRACKING_DEV_KEY=1: tracking tokens use the public DEVELOPMENT key and can be forged; never in production")
 	}
 	producer, err := tracking.NewProducer(tracking.ProducerConfig{
 		Brokers:  cfg.KafkaBrokers,
