@@ -3,7 +3,6 @@ package dashboards
 import (
 	"context"
 	"embed"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/dashboards/saved"
+	"github.com/calore-crm/calore/internal/spreadsheet"
 	"github.com/calore-crm/calore/kpi"
 )
 
@@ -342,7 +342,7 @@ func (s *server) prospectsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="prospects-%s.csv"`, res.Scores.AsOf))
-	cw := csv.NewWriter(w)
+	cw := spreadsheet.NewCSVWriter(w) // formula-safe cells (CSV injection)
 	_ = cw.Write([]string{"rank", "person_id", "name", "graduation_year", "degree_course", "country", "probability", "tier",
 		"expected_amount_eur", "suggested_ask_eur", "heat", "reasons", "last_gift_at", "last_gift_eur", "model_version", "as_of", "heat_model_version", "heat_as_of"})
 	for i, x := range res.Prospects {
@@ -358,27 +358,15 @@ func (s *server) prospectsCSV(w http.ResponseWriter, r *http.Request) {
 		if x.LastGiftAt != "" {
 			gift = strconv.FormatFloat(x.LastGiftAmount, 'f', 2, 64)
 		}
-		_ = cw.Write(csvSafe([]string{strconv.Itoa(i + 1), strconv.FormatInt(x.PersonID, 10), x.Name, gy, x.Course, x.Country,
+		_ = cw.Write([]string{strconv.Itoa(i + 1), strconv.FormatInt(x.PersonID, 10), x.Name, gy, x.Course, x.Country,
 			strconv.FormatFloat(x.Probability, 'f', 4, 64), x.Tier, strconv.FormatFloat(x.ExpectedAmount, 'f', 2, 64),
 			strconv.FormatFloat(x.SuggestedAsk, 'f', 2, 64), strconv.Itoa(x.Heat), strings.Join(reasons, "; "), x.LastGiftAt, gift,
-			res.Scores.Version, res.Scores.AsOf, res.Heat.Version, res.Heat.AsOf}))
+			res.Scores.Version, res.Scores.AsOf, res.Heat.Version, res.Heat.AsOf})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		s.deps.Logger.ErrorContext(r.Context(), "write prospects csv", "err", err)
 	}
-}
-
-// csvSafe keeps spreadsheet programs from running a cell as a formula.
-func csvSafe(row []string) []string {
-	for i, c := range row {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			if _, err := strconv.ParseFloat(c, 64); err != nil {
-				row[i] = "'" + c
-			}
-		}
-	}
-	return row
 }
 
 // cards runs the widgets' queries (in parallel; widgets sharing a source
