@@ -89,6 +89,7 @@ func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request)
 	var zero T
 	cols := columns(reflect.TypeOf(zero))
 	rows := [][]string{}
+	var ids []int64 // for the audit line
 	q.Offset, q.Limit = 0, 1000
 	for len(rows) < maxExport {
 		items, _, err := res.search(r.Context(), q)
@@ -97,6 +98,7 @@ func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request)
 			return
 		}
 		for _, it := range items {
+			ids = append(ids, res.meta(it).ID)
 			c, err := cells(it, cols)
 			if err != nil {
 				s.writeError(w, r, err)
@@ -109,7 +111,7 @@ func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request)
 		}
 		q.AfterID = res.meta(items[len(items)-1]).ID
 	}
-	if err := s.audit(r, "export", res.noun, "", map[string]string{"query": r.URL.RawQuery, "rows": strconv.Itoa(len(rows)), "format": format}); err != nil {
+	if err := auditRead(s.store, r, "export", res.noun, "", ids, map[string]string{"rows": strconv.Itoa(len(rows)), "format": format}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

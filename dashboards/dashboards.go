@@ -45,6 +45,12 @@ type Deps struct {
 	// (api.CanSeeWidget); nil lets everyone see everything. Pages mixing
 	// widgets (the managers' one, saved dashboards) leave out the others.
 	CanSee  func(r *http.Request, widget string) bool
+	// Audit writes the audit line of personal data shown (R7.3): action
+	// "read" (a page, a saved dashboard or a widget's JSON with the
+	// prospects) or "export" (the prospects CSV), the entity ("donor_scores")
+	// and the ids of the people shown (api.DashboardAudit). When it fails the
+	// people are not shown. nil audits nothing (tests of drawing only).
+	Audit   func(r *http.Request, action, entity string, ids []int64, extra map[string]string) error
 	Targets kpi.Targets      // fundraising levels; zero means kpi.DefaultFundraisingTargets
 	Now     func() time.Time // the clock; nil means time.Now
 	// BasePath is where Routes is mounted, for links and the ECharts
@@ -300,6 +306,10 @@ func (s *server) data(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("widget %s: %w", wd.Name, err))
 		return
 	}
+	if err := s.audit(r, "read", wd.Name, v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	rollupsAsOf := "" // when the rollups the rollup widgets read were refreshed (docs/dashboards.md)
 	if ref, err := kpi.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
 		s.fail(w, r, err)
@@ -337,6 +347,10 @@ func (s *server) prospectsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := kpi.Prospects(r.Context(), s.deps.Warehouse, p.Filter, p.Prospect)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.audit(r, "export", "prospects", res); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -421,15 +435,38 @@ func (s *server) cards(r *http.Request, p params, names []string) []card {
 		if key == "" {
 			key = c.Name
 		}
-		r := results[key]
-		if r.err != nil {
-			s.deps.Logger.ErrorContext(ctx, "dashboard widget", "widget", c.Name, "err", r.err)
+		res := results[key]
+		if res.err != nil {
+			s.deps.Logger.ErrorContext(ctx, "dashboard widget", "widget", c.Name, "err", res.err)
 			c.Err = "Could not load this widget's data; the error is logged."
 			continue
 		}
-		c.values = r.v
+		if err := s.audit(r, "read", c.Name, res.v); err != nil {
+			s.deps.Logger.ErrorContext(ctx, "dashboard widget: audit", "widget", c.Name, "err", err)
+			c.Err = "Could not write the audit line of this widget's personal data; the error is logged."
+			continue
+		}
+		c.values = res.v
 	}
 	return out
+}
+
+// audit writes the audit line of a widget's data when it shows people (the
+// prospects: names of donor prospects): their ids, with the widget's name.
+// Other widgets' data (aggregates, organisations) is not personal.
+func (s *server) audit(r *http.Request, action, widget string, v any) error {
+	res, ok := v.(kpi.ProspectsResult)
+	if !ok || s.deps.Audit == nil {
+		return nil
+	}
+	ids := make([]int64, len(res.Prospects))
+	for i, x := range res.Prospects {
+		ids[i] = x.PersonID
+	}
+	if err := s.deps.Audit(r, action, "donor_scores", ids, map[string]string{"via": "dashboards", "widget": widget}); err != nil {
+		return fmt.Errorf("audit %s of widget %s: %w", action, widget, err)
+	}
+	return nil
 }
 
 func (s *server) pageData(r *http.Request, p params, title, help string) pageData {
