@@ -44,7 +44,7 @@ type Deps struct {
 	// CanSee tells whether the asking user's role may see a widget's data
 	// (api.CanSeeWidget); nil lets everyone see everything. Pages mixing
 	// widgets (the managers' one, saved dashboards) leave out the others.
-	CanSee  func(r *http.Request, widget string) bool
+	CanSee func(r *http.Request, widget string) bool
 	// Audit writes the audit line of personal data shown (R7.3): action
 	// "read" (a page, a saved dashboard or a widget's JSON with the
 	// prospects) or "export" (the prospects CSV), the entity ("donor_scores")
