@@ -59,6 +59,9 @@ func newAuditEnv(t *testing.T) *auditEnv {
 	if _, err := kpi.Refresh(ctx, e.deps.Warehouse, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.deps.Pool.Exec(ctx, `INSERT INTO person_scores (person_id, donor_probability, donor_tier, donor_model, donor_as_of) VALUES ($1, 0.9, 'A', 'don-test', current_date - 1)`, p.ID); err != nil {
+		t.Fatal(err)
+	}
 	sd, err := saved.New(e.deps.Pool).Create(ctx, saved.Dashboard{UserID: admin.ID, Name: "my donors", Widgets: []string{"heat_trend", "prospects"}, Filters: map[string]string{}})
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +127,7 @@ func TestAuditMatrix(t *testing.T) {
 		{"/api/people?q=maria+rossi&country=IT", "read", "person", ""},
 		{"/api/people/export?format=csv&q=Rossi", "export", "person", ""},
 		{"/api/people/export?format=xlsx&q=Maria", "export", "person", ""},
+		{"/api/scores/donors", "read", "donor_scores", ""},
 		{"/dashboards/fundraisers", "read", "donor_scores", ""},
 		{"/dashboards/data/prospects", "read", "donor_scores", ""},
 		{"/dashboards/fundraisers/prospects.csv", "export", "donor_scores", ""},
@@ -236,4 +240,35 @@ func likeAny(vals []string) []string {
 		out[i] = "%" + v + "%"
 	}
 	return out
+}
+
+// TestAuditIDs: ids in order up to the cap, then the count and a digest of
+// the whole list.
+func TestAuditIDs(t *testing.T) {
+	tests := []struct {
+		n         int
+		ids       string
+		truncated bool
+	}{
+		{0, "", false},
+		{3, "1,2,3", false},
+		{maxAuditIDs, "", false},
+		{maxAuditIDs + 1, "", true},
+	}
+	for _, tt := range tests {
+		ids := make([]int64, tt.n)
+		for i := range ids {
+			ids[i] = int64(i + 1)
+		}
+		d := auditIDs(ids)
+		if tt.ids != "" && d["ids"] != tt.ids {
+			t.Errorf("%d ids: %q", tt.n, d["ids"])
+		}
+		if got := len(strings.Split(d["ids"], ",")); tt.n > 0 && got != min(tt.n, maxAuditIDs) {
+			t.Errorf("%d ids: %d written", tt.n, got)
+		}
+		if d["returned"] != fmt.Sprint(tt.n) || (d["ids_truncated"] == "true") != tt.truncated || (d["ids_sha256"] != "") != tt.truncated {
+			t.Errorf("%d ids: %v", tt.n, d)
+		}
+	}
 }
