@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/calore-crm/calore/internal/spreadsheet"
 )
 
 // maxExport bounds the rows of one export.
@@ -69,23 +70,6 @@ func cells(rec any, cols []string) ([]string, error) {
 	return out, nil
 }
 
-// csvSafe defuses spreadsheet formulas in exported text (CSV injection): a
-// cell starting with = @ or a sign not followed by a digit gets a quote.
-func csvSafe(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '@', '\t', '\r':
-		return "'" + s
-	case '+', '-':
-		if len(s) == 1 || s[1] < '0' || s[1] > '9' {
-			return "'" + s
-		}
-	}
-	return s
-}
-
 // export writes every record matching the filters as CSV or XLSX
 // (?format=csv|xlsx), in id order, at most maxExport rows.
 func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request) {
@@ -105,6 +89,7 @@ func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request)
 	var zero T
 	cols := columns(reflect.TypeOf(zero))
 	rows := [][]string{}
+	var ids []int64 // for the audit line
 	q.Offset, q.Limit = 0, 1000
 	for len(rows) < maxExport {
 		items, _, err := res.search(r.Context(), q)
@@ -113,6 +98,7 @@ func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request)
 			return
 		}
 		for _, it := range items {
+			ids = append(ids, res.meta(it).ID)
 			c, err := cells(it, cols)
 			if err != nil {
 				s.writeError(w, r, err)
@@ -125,7 +111,7 @@ func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request)
 		}
 		q.AfterID = res.meta(items[len(items)-1]).ID
 	}
-	if err := s.audit(r, "export", res.noun, "", map[string]string{"query": r.URL.RawQuery, "rows": strconv.Itoa(len(rows)), "format": format}); err != nil {
+	if err := auditRead(s.store, r, "export", res.noun, "", ids, map[string]string{"rows": strconv.Itoa(len(rows)), "format": format}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -134,13 +120,10 @@ func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request)
 	w.Header().Set("Cache-Control", "no-store")
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		_, _ = w.Write([]byte("\ufeff")) // Excel reads UTF-8 with a BOM
-		cw := csv.NewWriter(w)
+		_, _ = w.Write([]byte("\ufeff"))  // Excel reads UTF-8 with a BOM
+		cw := spreadsheet.NewCSVWriter(w) // formula-safe cells (CSV injection)
 		_ = cw.Write(cols)
 		for _, row := range rows {
-			for i := range row {
-				row[i] = csvSafe(row[i])
-			}
 			if err := cw.Write(row); err != nil {
 				return
 			}
@@ -161,6 +144,8 @@ func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request)
 }
 
 // xlsxOf builds a workbook of one sheet with a header row, streaming rows.
+// Every cell is written as a string value (never excelize.Cell{Formula}),
+// so a record's "=…" text is a text cell in Excel, not a formula.
 func xlsxOf(sheet string, cols []string, rows [][]string) (*excelize.File, error) {
 	f := excelize.NewFile()
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {

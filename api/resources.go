@@ -173,7 +173,11 @@ func (res resource[T]) list(s *Server, w http.ResponseWriter, r *http.Request) {
 		out.NextCursor = strconv.FormatInt(res.meta(items[len(items)-1]).ID, 10)
 	}
 	if res.personal {
-		if err := s.audit(r, "read", res.noun, "", map[string]string{"query": r.URL.RawQuery, "returned": strconv.Itoa(len(items))}); err != nil {
+		ids := make([]int64, len(items))
+		for i, it := range items {
+			ids[i] = res.meta(it).ID
+		}
+		if err := auditRead(s.store, r, "read", res.noun, "", ids, nil); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -330,6 +334,11 @@ func (s *Server) audit(r *http.Request, action, entity, entityID string, detail 
 
 // auditWith writes the audit line through st (a transaction's store).
 func (s *Server) auditWith(st *postgres.Store, r *http.Request, action, entity, entityID string, detail map[string]string) error {
+	return writeAudit(st, r, action, entity, entityID, detail)
+}
+
+// writeAudit writes one audit line through st for the request's user.
+func writeAudit(st *postgres.Store, r *http.Request, action, entity, entityID string, detail map[string]string) error {
 	a := &calore.AuditEntry{Action: action, Entity: entity, EntityID: entityID, Detail: map[string]string{"route": r.Method + " " + r.URL.Path}}
 	for k, v := range detail {
 		a.Detail[k] = v

@@ -228,7 +228,7 @@ func TestExport(t *testing.T) {
 	ctx := context.Background()
 	people := []*calore.Person{
 		{Kind: calore.KindAlumnus, FirstName: "Zoë", LastName: "Ñúñez", Country: "ES", Tags: []string{"a", "b"}},
-		{Kind: calore.KindAlumnus, FirstName: "=cmd", LastName: "Injection", Country: "ES"},
+		{Kind: calore.KindAlumnus, FirstName: "=cmd", LastName: "-2+3+cmd|' /C calc'!A0", Country: "ES"},
 		{Kind: calore.KindStudent, FirstName: "Not", LastName: "Exported", Country: "FR"},
 	}
 	for _, p := range people {
@@ -256,6 +256,11 @@ func TestExport(t *testing.T) {
 		rows[1][col["id"]] != fmt.Sprint(people[0].ID) || rows[2][col["first_name"]] != "'=cmd" {
 		t.Errorf("csv: %v", rows)
 	}
+	// CSV injection: a sign then a digit is no number when a formula follows.
+	// Security: seen failing with the old api csvSafe (which passed "-2…" through).
+	if got := rows[2][col["last_name"]]; got != "'-2+3+cmd|' /C calc'!A0" {
+		t.Errorf("csv injection: last_name exported as %q", got)
+	}
 
 	resp = e.do("GET", "/api/people/export?format=xlsx&country=ES", admin, nil)
 	want(t, resp, 200, "xlsx")
@@ -270,6 +275,15 @@ func TestExport(t *testing.T) {
 	}
 	if len(xrows) != 3 || xrows[0][col["last_name"]] != "last_name" || xrows[1][col["last_name"]] != "Ñúñez" || xrows[2][col["first_name"]] != "=cmd" {
 		t.Errorf("xlsx: %v", xrows)
+	}
+	// XLSX cells are text, never formulas: "=cmd" is shown, not run.
+	for _, name := range []string{"first_name", "last_name"} {
+		c, _ := excelize.CoordinatesToCellName(col[name]+1, 3)
+		fx, err := f.GetCellFormula("people", c)
+		typ, terr := f.GetCellType("people", c)
+		if err != nil || terr != nil || fx != "" || (typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString) {
+			t.Errorf("xlsx %s (%s): formula %q, type %v (%v, %v)", c, name, fx, typ, err, terr)
+		}
 	}
 	// the export is in the audit log
 	trail, err := e.store.AuditLog(ctx, auditQuery("export", "person"))

@@ -63,7 +63,11 @@ func (s *Server) donors(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, "read", "donor_scores", "", map[string]string{"query": r.URL.RawQuery, "returned": strconv.Itoa(len(items))}); err != nil {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.PersonID
+	}
+	if err := auditRead(s.store, r, "read", "donor_scores", "", ids, nil); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -60,8 +60,10 @@ type Tracking struct {
 	// a key rotates by putting the new one first and dropping the old one
 	// once its links no longer matter.
 	Keys []TrackingKey
-	// DevKeys is true when Keys is the built-in development key
-	// (CALORE_TRACKING_KEYS unset): fine on a laptop, never in production.
+	// DevKeys is true when Keys is the built-in, public development key:
+	// only when CALORE_TRACKING_KEYS is unset and CALORE_TRACKING_DEV_KEY=1
+	// asks for it. Without either, Keys is empty and `calore serve` refuses
+	// to start (RequireKeys); the other commands do not sign or verify.
 	DevKeys bool
 	// Origins may send web beacons from a browser (CALORE_TRACKING_ORIGINS,
 	// comma separated, e.g. "https://www.example.edu"; "*" allows any).
@@ -99,8 +101,10 @@ const (
 	DefaultHTTPAddr    = "127.0.0.1:8080"
 
 	// DefaultTrackingKeys is a DEVELOPMENT-ONLY tracking key, public in this
-	// source file: anyone can forge tokens with it. `calore serve` warns when
-	// it is in use; production sets CALORE_TRACKING_KEYS.
+	// source file: anyone can forge tokens with it. It is used only when
+	// CALORE_TRACKING_KEYS is unset and CALORE_TRACKING_DEV_KEY=1 (`calore
+	// serve` then warns); its secret is refused inside CALORE_TRACKING_KEYS,
+	// so it never verifies next to real keys.
 	DefaultTrackingKeys = "dev:Y2Fsb3JlLWRldmVsb3BtZW50LW9ubHktdHJhY2tpbmcta2V5LW5vdC1zZWNyZXQ="
 )
 
@@ -206,8 +210,16 @@ var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
 // parse problems are appended to problems.
 func trackingFromEnv(get func(key, def string) string, problems []error) (Tracking, []error) {
 	t := Tracking{SpoolDir: get("CALORE_SPOOL_DIR", defaultSpoolDir())}
-	keys := get("CALORE_TRACKING_KEYS", DefaultTrackingKeys)
-	t.DevKeys = keys == DefaultTrackingKeys
+	keys := get("CALORE_TRACKING_KEYS", "")
+	switch dev := get("CALORE_TRACKING_DEV_KEY", "0"); {
+	case dev != "0" && dev != "1":
+		problems = append(problems, fmt.Errorf("CALORE_TRACKING_DEV_KEY: %q, want 0 or 1", dev))
+	case keys == "" && dev == "1":
+		// Real keys win over the flag: with CALORE_TRACKING_KEYS set the
+		// development key is not loaded at all.
+		keys, t.DevKeys = DefaultTrackingKeys, true
+	}
+	_, devSecret, _ := strings.Cut(DefaultTrackingKeys, ":")
 	for _, kv := range splitList(keys) {
 		id, secret, ok := strings.Cut(kv, ":")
 		if !ok {
@@ -220,6 +232,10 @@ func trackingFromEnv(get func(key, def string) string, problems []error) (Tracki
 		}
 		if err != nil {
 			problems = append(problems, fmt.Errorf("CALORE_TRACKING_KEYS: key %q: secret is not base64", id))
+			continue
+		}
+		if !t.DevKeys && string(b) == mustBase64(devSecret) {
+			problems = append(problems, fmt.Errorf("CALORE_TRACKING_KEYS: key %q is the public development key; generate a secret (head -c 32 /dev/urandom | base64)", id))
 			continue
 		}
 		t.Keys = append(t.Keys, TrackingKey{ID: id, Secret: b})
@@ -240,12 +256,28 @@ func trackingFromEnv(get func(key, def string) string, problems []error) (Tracki
 	return t, problems
 }
 
-// Validate reports every problem of the tracking settings, joined.
+// RequireKeys is what `calore serve` checks before it mounts the tracking
+// endpoints: keys configured, or the development key asked for explicitly.
+func (t Tracking) RequireKeys() error {
+	if len(t.Keys) == 0 {
+		return errors.New("CALORE_TRACKING_KEYS is unset: set tracking keys (docs/tracking.md), or CALORE_TRACKING_DEV_KEY=1 on a development machine to use the public development key")
+	}
+	return nil
+}
+
+func mustBase64(s string) string {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		panic(err) // a constant of this file
+	}
+	return string(b)
+}
+
+// Validate reports every problem of the tracking settings, joined. No keys
+// at all is not a problem here (only `calore serve` needs them:
+// RequireKeys).
 func (t Tracking) Validate() error {
 	var errs []error
-	if len(t.Keys) == 0 {
-		errs = append(errs, errors.New("CALORE_TRACKING_KEYS: no key"))
-	}
 	seen := map[string]bool{}
 	for _, k := range t.Keys {
 		if !keyIDPattern.MatchString(k.ID) {

@@ -36,14 +36,46 @@ func TestFromEnv(t *testing.T) {
 			},
 		},
 		{
-			name: "tracking defaults: the development key",
+			name: "tracking defaults: no key, serve refuses",
 			env:  nil,
 			check: func(t *testing.T, c config.Config) {
 				tr := c.Tracking
-				if !tr.DevKeys || len(tr.Keys) != 1 || tr.Keys[0].ID != "dev" || len(tr.Keys[0].Secret) < 32 || tr.SpoolDir == "" {
-					t.Errorf("tracking defaults: %+v", tr)
+				if tr.DevKeys || len(tr.Keys) != 0 || tr.SpoolDir == "" || tr.RequireKeys() == nil {
+					t.Errorf("tracking defaults: %+v, RequireKeys %v", tr, tr.RequireKeys())
 				}
 			},
+		},
+		{
+			name: "the development key only when asked for",
+			env:  map[string]string{"CALORE_TRACKING_DEV_KEY": "1"},
+			check: func(t *testing.T, c config.Config) {
+				tr := c.Tracking
+				if !tr.DevKeys || len(tr.Keys) != 1 || tr.Keys[0].ID != "dev" || len(tr.Keys[0].Secret) < 32 || tr.RequireKeys() != nil {
+					t.Errorf("tracking dev key: %+v", tr)
+				}
+			},
+		},
+		{
+			// Security: seen failing with `keys == ""` removed from the dev-key case of trackingFromEnv.
+			name: "real keys win over the flag: the development key is not loaded",
+			env:  map[string]string{"CALORE_TRACKING_DEV_KEY": "1", "CALORE_TRACKING_KEYS": "k1:" + strings.Repeat("QUJD", 11)},
+			check: func(t *testing.T, c config.Config) {
+				tr := c.Tracking
+				if tr.DevKeys || len(tr.Keys) != 1 || tr.Keys[0].ID != "k1" {
+					t.Errorf("tracking keys: %+v", tr)
+				}
+			},
+		},
+		{
+			// Security: seen failing with the dev-secret check in trackingFromEnv removed.
+			name:    "the public development secret is refused among real keys",
+			env:     map[string]string{"CALORE_TRACKING_KEYS": "k1:" + strings.Repeat("QUJD", 11) + "," + strings.Replace(config.DefaultTrackingKeys, "dev:", "old:", 1)},
+			wantErr: []string{`key "old" is the public development key`},
+		},
+		{
+			name:    "bad development flag",
+			env:     map[string]string{"CALORE_TRACKING_DEV_KEY": "yes"},
+			wantErr: []string{"CALORE_TRACKING_DEV_KEY"},
 		},
 		{
 			name: "tracking keys, origins, proxies, spool",

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"context"
 	"embed"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/dashboards/saved"
+	"github.com/calore-crm/calore/internal/spreadsheet"
 	"github.com/calore-crm/calore/kpi"
 )
 
@@ -44,7 +44,13 @@ type Deps struct {
 	// CanSee tells whether the asking user's role may see a widget's data
 	// (api.CanSeeWidget); nil lets everyone see everything. Pages mixing
 	// widgets (the managers' one, saved dashboards) leave out the others.
-	CanSee  func(r *http.Request, widget string) bool
+	CanSee func(r *http.Request, widget string) bool
+	// Audit writes the audit line of personal data shown (R7.3): action
+	// "read" (a page, a saved dashboard or a widget's JSON with the
+	// prospects) or "export" (the prospects CSV), the entity ("donor_scores")
+	// and the ids of the people shown (api.DashboardAudit). When it fails the
+	// people are not shown. nil audits nothing (tests of drawing only).
+	Audit   func(r *http.Request, action, entity string, ids []int64, extra map[string]string) error
 	Targets kpi.Targets      // fundraising levels; zero means kpi.DefaultFundraisingTargets
 	Now     func() time.Time // the clock; nil means time.Now
 	// BasePath is where Routes is mounted, for links and the ECharts
@@ -300,6 +306,10 @@ func (s *server) data(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("widget %s: %w", wd.Name, err))
 		return
 	}
+	if err := s.audit(r, "read", wd.Name, v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	rollupsAsOf := "" // when the rollups the rollup widgets read were refreshed (docs/dashboards.md)
 	if ref, err := kpi.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
 		s.fail(w, r, err)
@@ -340,9 +350,13 @@ func (s *server) prospectsCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.audit(r, "export", "prospects", res); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="prospects-%s.csv"`, res.Scores.AsOf))
-	cw := csv.NewWriter(w)
+	cw := spreadsheet.NewCSVWriter(w) // formula-safe cells (CSV injection)
 	_ = cw.Write([]string{"rank", "person_id", "name", "graduation_year", "degree_course", "country", "probability", "tier",
 		"expected_amount_eur", "suggested_ask_eur", "heat", "reasons", "last_gift_at", "last_gift_eur", "model_version", "as_of", "heat_model_version", "heat_as_of"})
 	for i, x := range res.Prospects {
@@ -358,27 +372,15 @@ func (s *server) prospectsCSV(w http.ResponseWriter, r *http.Request) {
 		if x.LastGiftAt != "" {
 			gift = strconv.FormatFloat(x.LastGiftAmount, 'f', 2, 64)
 		}
-		_ = cw.Write(csvSafe([]string{strconv.Itoa(i + 1), strconv.FormatInt(x.PersonID, 10), x.Name, gy, x.Course, x.Country,
+		_ = cw.Write([]string{strconv.Itoa(i + 1), strconv.FormatInt(x.PersonID, 10), x.Name, gy, x.Course, x.Country,
 			strconv.FormatFloat(x.Probability, 'f', 4, 64), x.Tier, strconv.FormatFloat(x.ExpectedAmount, 'f', 2, 64),
 			strconv.FormatFloat(x.SuggestedAsk, 'f', 2, 64), strconv.Itoa(x.Heat), strings.Join(reasons, "; "), x.LastGiftAt, gift,
-			res.Scores.Version, res.Scores.AsOf, res.Heat.Version, res.Heat.AsOf}))
+			res.Scores.Version, res.Scores.AsOf, res.Heat.Version, res.Heat.AsOf})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		s.deps.Logger.ErrorContext(r.Context(), "write prospects csv", "err", err)
 	}
-}
-
-// csvSafe keeps spreadsheet programs from running a cell as a formula.
-func csvSafe(row []string) []string {
-	for i, c := range row {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			if _, err := strconv.ParseFloat(c, 64); err != nil {
-				row[i] = "'" + c
-			}
-		}
-	}
-	return row
 }
 
 // cards runs the widgets' queries (in parallel; widgets sharing a source
@@ -433,15 +435,38 @@ func (s *server) cards(r *http.Request, p params, names []string) []card {
 		if key == "" {
 			key = c.Name
 		}
-		r := results[key]
-		if r.err != nil {
-			s.deps.Logger.ErrorContext(ctx, "dashboard widget", "widget", c.Name, "err", r.err)
+		res := results[key]
+		if res.err != nil {
+			s.deps.Logger.ErrorContext(ctx, "dashboard widget", "widget", c.Name, "err", res.err)
 			c.Err = "Could not load this widget's data; the error is logged."
 			continue
 		}
-		c.values = r.v
+		if err := s.audit(r, "read", c.Name, res.v); err != nil {
+			s.deps.Logger.ErrorContext(ctx, "dashboard widget: audit", "widget", c.Name, "err", err)
+			c.Err = "Could not write the audit line of this widget's personal data; the error is logged."
+			continue
+		}
+		c.values = res.v
 	}
 	return out
+}
+
+// audit writes the audit line of a widget's data when it shows people (the
+// prospects: names of donor prospects): their ids, with the widget's name.
+// Other widgets' data (aggregates, organisations) is not personal.
+func (s *server) audit(r *http.Request, action, widget string, v any) error {
+	res, ok := v.(kpi.ProspectsResult)
+	if !ok || s.deps.Audit == nil {
+		return nil
+	}
+	ids := make([]int64, len(res.Prospects))
+	for i, x := range res.Prospects {
+		ids[i] = x.PersonID
+	}
+	if err := s.deps.Audit(r, action, "donor_scores", ids, map[string]string{"via": "dashboards", "widget": widget}); err != nil {
+		return fmt.Errorf("audit %s of widget %s: %w", action, widget, err)
+	}
+	return nil
 }
 
 func (s *server) pageData(r *http.Request, p params, title, help string) pageData {

@@ -63,14 +63,6 @@ func TestParseParams(t *testing.T) {
 	}
 }
 
-func TestCSVSafe(t *testing.T) {
-	got := csvSafe([]string{"=HYPERLINK(\"x\")", "+39 02", "-12.5", "@sum", "Rossi", "", "-", "3"})
-	want := []string{"'=HYPERLINK(\"x\")", "'+39 02", "-12.5", "'@sum", "Rossi", "", "'-", "3"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
-}
-
 func TestNum(t *testing.T) {
 	for in, want := range map[float64]string{0: "0", 12: "12", 1234: "1,234", 1234567.5: "1,234,567.50", -2500: "-2,500", 999.99: "999.99"} {
 		if got := num(in); got != want {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func (s *Store) ErasePerson(ctx context.Context, id int64, req ErasureRequest) (
 			return err
 		}
 		out.Rows["outbox"] = n
-		if n, err = scrubAudit(ctx, tx, idents.strong); err != nil {
+		if n, err = scrubAudit(ctx, tx, idents); err != nil {
 			return err
 		}
 		out.Rows["audit_log"] = n
@@ -248,18 +249,35 @@ func scrubOutbox(ctx context.Context, tx pgx.Tx, ids []int64, idents identifiers
 	return n, nil
 }
 
-// scrubAudit blanks the audit details that mention an identifier.
-func scrubAudit(ctx context.Context, tx pgx.Tx, idents []string) (int64, error) {
-	if len(idents) == 0 { // nothing left to look for (erased before)
+// scrubAudit blanks the audit details that identify an erased person: any
+// string containing a strong identifier (email, phone, full name); a
+// "query" detail (lines written before search strings were hashed) whose
+// decoded parameters contain any identifier, a name alone included; and a
+// keyed hash (AuditHash) of any identifier, which is how search strings are
+// written now. The line itself (who, when, action, ids) stays.
+func scrubAudit(ctx context.Context, tx pgx.Tx, idents identifiers) (int64, error) {
+	if len(idents.all) == 0 { // nothing left to look for (erased before)
 		return 0, nil
 	}
-	rows, err := tx.Query(ctx, query("erase_audit_candidates.sql"), patterns(idents))
+	var key []byte
+	if err := tx.QueryRow(ctx, `SELECT secret FROM audit_key WHERE id = 1`).Scan(&key); err != nil {
+		return 0, fmt.Errorf("scrub audit log: read audit key: %w", err)
+	}
+	hashes := map[string]bool{}
+	for _, v := range idents.all {
+		hashes[AuditHash(key, v)] = true
+	}
+	look := append([]string{}, idents.all...) // candidates: the Go side decides
+	for h := range hashes {
+		look = append(look, h)
+	}
+	rows, err := tx.Query(ctx, query("erase_audit_candidates.sql"), patterns(look))
 	if err != nil {
 		return 0, fmt.Errorf("scrub audit log: %w", err)
 	}
 	type cand struct {
 		id     int64
-		detail []byte
+		detail map[string]string
 	}
 	cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cand, error) {
 		var c cand
@@ -269,16 +287,46 @@ func scrubAudit(ctx context.Context, tx pgx.Tx, idents []string) (int64, error) 
 	if err != nil {
 		return 0, fmt.Errorf("scrub audit log: %w", err)
 	}
+	contains := func(s string, idents []string) bool {
+		l := strings.ToLower(s)
+		for _, id := range idents {
+			if id != "" && strings.Contains(l, strings.ToLower(id)) {
+				return true
+			}
+		}
+		return false
+	}
 	var n int64
 	for _, c := range cands {
-		next, err := scrubJSON(c.detail, idents, false)
+		changed := false
+		for k, v := range c.detail {
+			blank := contains(v, idents.strong)
+			for _, word := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '&' || r == '=' }) {
+				blank = blank || hashes[word]
+			}
+			if k == "query" {
+				if q, err := url.ParseQuery(v); err == nil {
+					for name, vals := range q {
+						blank = blank || contains(name, idents.all)
+						for _, x := range vals {
+							blank = blank || contains(x, idents.all) || hashes[x]
+						}
+					}
+				}
+			}
+			if blank {
+				c.detail[k] = ""
+				changed = true
+			}
+		}
+		if !changed {
+			continue
+		}
+		b, err := json.Marshal(c.detail)
 		if err != nil {
 			return n, fmt.Errorf("scrub audit line %d: %w", c.id, err)
 		}
-		if next == nil {
-			continue
-		}
-		if _, err := tx.Exec(ctx, query("erase_audit_update.sql"), c.id, next); err != nil {
+		if _, err := tx.Exec(ctx, query("erase_audit_update.sql"), c.id, b); err != nil {
 			return n, fmt.Errorf("scrub audit line %d: %w", c.id, err)
 		}
 		n++

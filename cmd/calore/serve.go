@@ -101,12 +101,15 @@ func newServeApp(cfg config.Config, logger *slog.Logger) (*serveApp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calore serve: %w", err)
 	}
+	if err := cfg.Tracking.RequireKeys(); err != nil {
+		return nil, fmt.Errorf("calore serve: %w", err)
+	}
 	keys, err := tracking.NewKeys(cfg.Tracking.Keys)
 	if err != nil {
 		return nil, fmt.Errorf("calore serve: %w", err)
 	}
 	if cfg.Tracking.DevKeys {
-		logger.Warn("CALORE_TRACKING_KEYS is unset: tracking tokens use the public DEVELOPMENT key and can be forged; set it in production")
+		logger.Warn("CALORE_TRACKING_DEV_KEY=1: tracking tokens use the public DEVELOPMENT key and can be forged; never in production")
 	}
 	producer, err := tracking.NewProducer(tracking.ProducerConfig{
 		Brokers:  cfg.KafkaBrokers,
@@ -156,7 +159,7 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 	if err != nil {
 		return fmt.Errorf("CALORE_FUNDRAISING_TARGETS: %w", err)
 	}
-	dash := dashboards.Routes(dashboards.Deps{Targets: targets, Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, CanSee: api.CanSeeWidget, Now: cfg.Now})
+	dash := dashboards.Routes(dashboards.Deps{Targets: targets, Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, CanSee: api.CanSeeWidget, Audit: api.DashboardAudit(a.pool), Now: cfg.Now})
 	a.api, err = api.NewServer(api.Deps{
 		Targets: targets,
 		Pool:    a.pool, Warehouse: a.warehouse, KafkaBrokers: cfg.KafkaBrokers, Logger: logger,

@@ -34,6 +34,7 @@ func TestServeAPI(t *testing.T) {
 		"CALORE_HTTP_ADDR":           "127.0.0.1:0",
 		"CALORE_SPOOL_DIR":           t.TempDir(),
 		"CALORE_LOG_LEVEL":           "error",
+		"CALORE_TRACKING_KEYS":       testTrackingKeys(t),
 	}
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok {

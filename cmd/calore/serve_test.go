@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -21,6 +23,34 @@ import (
 	"github.com/calore-crm/calore/ingest/tracking"
 	"github.com/calore-crm/calore/internal/itest"
 )
+
+// testTrackingKeys is a CALORE_TRACKING_KEYS value with a random key.
+func testTrackingKeys(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "test:" + base64.StdEncoding.EncodeToString(b)
+}
+
+// TestServeRefusesWithoutTrackingKeys: without CALORE_TRACKING_KEYS `calore
+// serve` does not start (it would otherwise accept tokens forged with the
+// public development key), unless CALORE_TRACKING_DEV_KEY=1 asks for that key.
+// Security: seen failing with the RequireKeys check in newServeApp removed.
+func TestServeRefusesWithoutTrackingKeys(t *testing.T) {
+	env := map[string]string{"CALORE_HTTP_ADDR": "127.0.0.1:0", "CALORE_SPOOL_DIR": t.TempDir(), "CALORE_LOG_LEVEL": "error"}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stdout, stderr syncBuffer
+	err := run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "CALORE_TRACKING_KEYS is unset") {
+		t.Fatalf("serve without tracking keys: %v, want a refusal naming CALORE_TRACKING_KEYS", err)
+	}
+	if strings.Contains(stdout.String(), "listening on") {
+		t.Fatalf("serve listened without tracking keys:\n%s", stdout.String())
+	}
+}
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
 type syncBuffer struct {
@@ -53,6 +83,7 @@ func TestServe(t *testing.T) {
 		"CALORE_SPOOL_DIR":          t.TempDir(),
 		"CALORE_TRACKING_ORIGINS":   "https://www.example.edu",
 		"CALORE_LOG_LEVEL":          "warn",
+		"CALORE_TRACKING_KEYS":      testTrackingKeys(t),
 	}
 	getenv := func(k string) string { return env[k] }
 	cfg, err := config.FromEnv(getenv)
