@@ -179,9 +179,6 @@ func (t *table[T]) updateIn(ctx context.Context, tx pgx.Tx, sc *Scope, rec *T) e
 	if err := t.check(rec); err != nil {
 		return fmt.Errorf("update %s %d: %w", t.aggregate, id, err)
 	}
-	if err := t.mayWrite(sc, rec); err != nil {
-		return fmt.Errorf("update %s %d: %w", t.aggregate, id, err)
-	}
 	cols, exprs, args := t.writable(rec, 3)
 	set := make([]string, len(cols))
 	for i := range cols {
@@ -193,6 +190,12 @@ func (t *table[T]) updateIn(ctx context.Context, tx pgx.Tx, sc *Scope, rec *T) e
 	err := tx.QueryRow(ctx, q, append(append([]any{id, version}, args...), scArgs...)...).Scan(t.dest(rec)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = t.missing(ctx, tx, sc, id, version)
+	}
+	if err == nil {
+		// the record as written, after the stored one was found in scope (so
+		// that a record outside it is not found, whatever the body says); the
+		// transaction rolls back on this error
+		err = t.mayWrite(sc, rec)
 	}
 	if err != nil {
 		m.ID, m.Version = id, version // leave the caller's record as it was read
