@@ -9,7 +9,9 @@ package access
 // one place.
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/calore-crm/calore"
 )
@@ -109,4 +111,29 @@ func (p *Principal) RecordScope(resource string) RecordScope {
 		return RecordScope{}
 	}
 	return ScopeOf(p.User.Roles, resource)
+}
+
+// ScopeMarkdown renders the record scopes of interactions and donations as
+// the table of docs/access.md: one row per office (its editors and
+// managers; read-only users read the same and change nothing), and the
+// admin.
+func ScopeMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| role in office | reads interactions of | changes interactions of | donations |\n|---|---|---|---|\n")
+	list := func(offices []string) string {
+		if len(offices) == 0 {
+			return "none"
+		}
+		return "`" + strings.Join(offices, "`, `") + "`"
+	}
+	for _, o := range Offices {
+		ed := ScopeOf([]calore.Role{{Office: o, Role: calore.RoleEditor}}, Interactions)
+		don := "none"
+		if d := ScopeOf([]calore.Role{{Office: o, Role: calore.RoleEditor}}, Donations); d.CanWrite(OwnedBy[Donations]) {
+			don = "all (read-only users: read)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o, list(ed.Read), list(ed.Write), don)
+	}
+	b.WriteString("| admin (any office) | all, also of no office | all, also of no office | all |\n")
+	return b.String()
 }

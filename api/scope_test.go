@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"mime/multipart"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -390,4 +391,17 @@ func (e *testEnv) importFile(tok, kind, name, content string, fields ...string) 
 		e.do("GET", "/api/imports/"+j.ID, tok, nil).json(e.t, j)
 	}
 	return j
+}
+
+// TestAccessDocMatchesScopes: docs/access.md shows the record scopes the
+// store applies.
+func TestAccessDocMatchesScopes(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../docs/access.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), access.ScopeMarkdown()) {
+		t.Errorf("docs/access.md does not contain the current record scopes; paste:\n%s", access.ScopeMarkdown())
+	}
 }
