@@ -45,9 +45,9 @@ var OfficeLabels = map[string][]string{
 // resource: the values of the records' office (OwnedBy) it may read and
 // change. The zero RecordScope allows no record.
 type RecordScope struct {
-	All   bool     // an admin: every record, also those of no known office
-	Read  []string // office values of the records the user may read
-	Write []string // office values of the records the user may create, change and delete
+	All   bool     `json:"all"`   // an admin: every record, also those of no known office
+	Read  []string `json:"read"`  // office values of the records the user may read
+	Write []string `json:"write"` // office values of the records the user may create, change and delete
 }
 
 // ScopeOf is the record scope of roles on a resource. An admin role allows
@@ -55,7 +55,7 @@ type RecordScope struct {
 // its own office as far as Matrix and RoleCap allow, and reads those its
 // office's ReadShares name.
 func ScopeOf(roles []calore.Role, resource string) RecordScope {
-	var s RecordScope
+	s := RecordScope{Read: []string{}, Write: []string{}}
 	for _, r := range roles {
 		if r.Role == calore.RoleAdmin {
 			return RecordScope{All: true}

@@ -252,6 +252,14 @@ func TestRecordScopeCreate(t *testing.T) {
 			}
 		})
 	}
+	// /api/me tells the user its record scopes
+	var me struct {
+		Scopes map[string]access.RecordScope `json:"record_scopes"`
+	}
+	e.do("GET", "/api/me", both, nil).json(t, &me)
+	if got := fmt.Sprint(me.Scopes[access.Interactions], me.Scopes[access.Donations]); got != "{false [alumni research] [alumni research]} {false [] []}" {
+		t.Errorf("record scopes in /api/me: %s", got)
+	}
 	// moving one's own record to another office is a write on that office
 	resp := e.do("POST", "/api/interactions", alumni, map[string]any{"person_id": pid, "channel": "phone", "occurred_at": "2025-01-02T10:00:00Z"})
 	want(t, resp, 201, "create")
