@@ -73,6 +73,7 @@ func cells(rec any, cols []string) ([]string, error) {
 // export writes every record matching the filters as CSV or XLSX
 // (?format=csv|xlsx), in id order, at most maxExport rows.
 func (res resource[T]) export(s *Server, w http.ResponseWriter, r *http.Request) {
+	res = res.bind(r)
 	format := r.URL.Query().Get("format")
 	if format == "" {
 		format = "csv"

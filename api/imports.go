@@ -169,6 +169,10 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "your roles do not allow importing %s (write on %s)", opts.Kind, importScope[opts.Kind]))
 		return
 	}
+	if rs := p.RecordScope(access.Interactions); !rs.All {
+		// record scopes: interactions only of the user's own offices (docs/access.md)
+		opts.Offices, opts.DefaultOffice = append([]string{}, rs.Write...), rs.DefaultOffice()
+	}
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
 		s.writeError(w, r, invalid("file", "required: the CSV or XLSX file"))

@@ -107,6 +107,11 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		perms[res] = p.Level(res).String()
 	}
 	out := map[string]any{"user": p.User, "via": p.Via, "permissions": perms}
+	scopes := map[string]access.RecordScope{}
+	for res := range access.OwnedBy {
+		scopes[res] = p.RecordScope(res)
+	}
+	out["record_scopes"] = scopes // docs/access.md, "Record scopes"
 	if p.ExpiresIn != nil {
 		days := int(math.Ceil(p.ExpiresIn.Hours() / 24))
 		out["expiry_warning"] = map[string]any{"expires_at": p.User.ExpiresAt, "days_left": days,

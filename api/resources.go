@@ -47,6 +47,50 @@ type resource[T any] struct {
 	update  func(*postgres.Store, context.Context, *T) error
 	del     func(*postgres.Store, context.Context, int64, int) error
 	filters []filter
+	// owned makes the records office-owned (docs/access.md, "Record
+	// scopes"): the functions above stay nil and every handler reaches the
+	// store through these, scoped to the caller (bind).
+	owned *owned[T]
+}
+
+// owned are the store functions of an office-owned kind of record, each
+// taking the caller's scope.
+type owned[T any] struct {
+	get    func(context.Context, postgres.Scope, int64) (*T, error)
+	search func(context.Context, postgres.Scope, postgres.SearchQuery) ([]*T, int64, error)
+	create func(*postgres.Store, context.Context, postgres.Scope, *T) error
+	update func(*postgres.Store, context.Context, postgres.Scope, *T) error
+	del    func(*postgres.Store, context.Context, postgres.Scope, int64, int) error
+	// defaults fills in what a caller may leave out of a record it writes
+	// (its own office, when it has one).
+	defaults func(*T, access.RecordScope)
+}
+
+// bind returns res for the request's caller: for an office-owned kind, its
+// store functions narrowed to the record scope of the caller's roles (built
+// from the principal, never from the request), so that lists, exports,
+// reads, updates and deletes see only what the caller may.
+func (res resource[T]) bind(r *http.Request) resource[T] {
+	o := res.owned
+	if o == nil {
+		return res
+	}
+	rs := principal(r).RecordScope(res.scope)
+	sc := postgres.Scope(rs)
+	res.get = func(ctx context.Context, id int64) (*T, error) { return o.get(ctx, sc, id) }
+	res.search = func(ctx context.Context, q postgres.SearchQuery) ([]*T, int64, error) { return o.search(ctx, sc, q) }
+	res.create = func(st *postgres.Store, ctx context.Context, rec *T) error {
+		o.defaults(rec, rs)
+		return o.create(st, ctx, sc, rec)
+	}
+	res.update = func(st *postgres.Store, ctx context.Context, rec *T) error {
+		o.defaults(rec, rs)
+		return o.update(st, ctx, sc, rec)
+	}
+	res.del = func(st *postgres.Store, ctx context.Context, id int64, version int) error {
+		return o.del(st, ctx, sc, id, version)
+	}
+	return res
 }
 
 // page is a list response.
@@ -158,6 +202,7 @@ func parseTime(raw string) (time.Time, error) {
 }
 
 func (res resource[T]) list(s *Server, w http.ResponseWriter, r *http.Request) {
+	res = res.bind(r)
 	q, err := res.query(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -195,6 +240,7 @@ func pathID(r *http.Request) (int64, error) {
 }
 
 func (res resource[T]) read(s *Server, w http.ResponseWriter, r *http.Request) {
+	res = res.bind(r)
 	id, err := pathID(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -235,6 +281,7 @@ func decode(r *http.Request, w http.ResponseWriter, v any) error {
 }
 
 func (res resource[T]) doCreate(s *Server, w http.ResponseWriter, r *http.Request) {
+	res = res.bind(r)
 	rec := new(T)
 	if err := decode(r, w, rec); err != nil {
 		s.writeError(w, r, err)
@@ -260,6 +307,7 @@ func (res resource[T]) doCreate(s *Server, w http.ResponseWriter, r *http.Reques
 // was read at: a stale version is 409 naming the record. Child lists left
 // out (null) are left as they are.
 func (res resource[T]) doUpdate(s *Server, w http.ResponseWriter, r *http.Request) {
+	res = res.bind(r)
 	id, err := pathID(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -295,6 +343,7 @@ func (res resource[T]) doUpdate(s *Server, w http.ResponseWriter, r *http.Reques
 
 // doDelete removes the record read at ?version=N.
 func (res resource[T]) doDelete(s *Server, w http.ResponseWriter, r *http.Request) {
+	res = res.bind(r)
 	id, err := pathID(r)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -56,7 +56,14 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.Interaction]{
 		path: "interactions", noun: "interaction", scope: access.Interactions, personal: true,
 		meta: func(i *calore.Interaction) *calore.Meta { return &i.Meta },
-		get:  st.Interaction, create: (*postgres.Store).CreateInteraction, update: (*postgres.Store).UpdateInteraction, del: (*postgres.Store).DeleteInteraction, search: st.SearchInteractions,
+		owned: &owned[calore.Interaction]{
+			get: st.InteractionIn, create: (*postgres.Store).CreateInteractionIn, update: (*postgres.Store).UpdateInteractionIn, del: (*postgres.Store).DeleteInteractionIn, search: st.SearchInteractionsIn,
+			defaults: func(i *calore.Interaction, sc access.RecordScope) {
+				if i.Office == "" {
+					i.Office = sc.DefaultOffice()
+				}
+			},
+		},
 		filters: []filter{
 			id("person_id"), id("organisation_id"), id("event_id"), id("campaign_id"), id("staff_user_id"),
 			text("channel"), text("direction"), text("office"),
@@ -99,7 +106,10 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, resource[calore.Donation]{
 		path: "donations", noun: "donation", scope: access.Donations, personal: true,
 		meta: func(d *calore.Donation) *calore.Meta { return &d.Meta },
-		get:  st.Donation, create: (*postgres.Store).CreateDonation, update: (*postgres.Store).UpdateDonation, del: (*postgres.Store).DeleteDonation, search: st.SearchDonations,
+		owned: &owned[calore.Donation]{
+			get: st.DonationIn, create: (*postgres.Store).CreateDonationIn, update: (*postgres.Store).UpdateDonationIn, del: (*postgres.Store).DeleteDonationIn, search: st.SearchDonationsIn,
+			defaults: func(*calore.Donation, access.RecordScope) {},
+		},
 		filters: []filter{
 			id("person_id"), id("organisation_id"), id("campaign_id"),
 			text("currency"), text("purpose"), text("periodicity"),

@@ -33,6 +33,7 @@ var interactions = &table[calore.Interaction]{
 	},
 	validate:   func(r *calore.Interaction) error { return r.Validate() },
 	filterCols: map[string]bool{"person_id": true, "organisation_id": true, "event_id": true, "campaign_id": true},
+	ownerCol:   "office", // record scopes (scope.go): the office that recorded it
 }
 
 // CreateInteraction stores an interaction (R2.1) and writes "interaction.created".
@@ -309,8 +310,9 @@ var donations = &table[calore.Donation]{
 			{col: "campaign_id", ptr: &r.CampaignID},
 		}
 	},
-	validate:   func(r *calore.Donation) error { return r.Validate() },
-	filterCols: map[string]bool{"person_id": true, "organisation_id": true, "campaign_id": true},
+	validate:    func(r *calore.Donation) error { return r.Validate() },
+	filterCols:  map[string]bool{"person_id": true, "organisation_id": true, "campaign_id": true},
+	ownerOffice: "fundraising", // record scopes (scope.go): access.OwnedBy[access.Donations]
 }
 
 // CreateDonation stores a donation (R2.4) and writes "donation.created".

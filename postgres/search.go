@@ -75,6 +75,12 @@ func (q SearchQuery) toSQL(cols map[string]bool) (string, []any, error) {
 
 // search returns a page of t's records matching q and how many match in all.
 func search[T any](ctx context.Context, db DB, t *table[T], q SearchQuery) ([]*T, int64, error) {
+	return searchIn(ctx, db, t, nil, q)
+}
+
+// searchIn is search within sc (nil: any record): q's conditions can only
+// narrow what sc may read.
+func searchIn[T any](ctx context.Context, db DB, t *table[T], sc *Scope, q SearchQuery) ([]*T, int64, error) {
 	var zero T
 	cols := map[string]bool{"id": true, "created_at": true, "updated_at": true}
 	for _, f := range t.fields(&zero) {
@@ -84,6 +90,8 @@ func search[T any](ctx context.Context, db DB, t *table[T], q SearchQuery) ([]*T
 	if err != nil {
 		return nil, 0, fmt.Errorf("search %s: %w", t.aggregate, err)
 	}
+	cond, scArgs := t.scopeCond(sc, false, len(args)+1)
+	where, args = where+cond, append(args, scArgs...)
 	var total int64
 	if err := db.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", t.name, where), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("search %s: count: %w", t.aggregate, translate(err))

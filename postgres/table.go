@@ -39,6 +39,9 @@ type table[T any] struct {
 	loadChildren func(ctx context.Context, db DB, recs []*T) error
 	// filterCols are the columns Filter may narrow on.
 	filterCols map[string]bool
+	// Office-owned records (scope.go): ownerCol is the column holding a
+	// record's office, or ownerOffice the office owning every record.
+	ownerCol, ownerOffice string
 }
 
 func (t *table[T]) selectList() string {
@@ -94,7 +97,16 @@ func (t *table[T]) check(rec *T) error {
 // insert writes rec, reads back what the database set (id, version,
 // defaults, generated columns) and writes the "created" event.
 func (t *table[T]) insert(ctx context.Context, tx pgx.Tx, rec *T) error {
+	return t.insertIn(ctx, tx, nil, rec)
+}
+
+// insertIn is insert within sc (nil: any record): rec must be of an office
+// whose records sc may create (ErrForbidden otherwise).
+func (t *table[T]) insertIn(ctx context.Context, tx pgx.Tx, sc *Scope, rec *T) error {
 	if err := t.check(rec); err != nil {
+		return fmt.Errorf("create %s: %w", t.aggregate, err)
+	}
+	if err := t.mayWrite(sc, rec); err != nil {
 		return fmt.Errorf("create %s: %w", t.aggregate, err)
 	}
 	cols, exprs, args := t.writable(rec, 1)
@@ -128,9 +140,16 @@ func (t *table[T]) afterWrite(ctx context.Context, tx pgx.Tx, rec *T) error {
 
 // get reads one record; calore.ErrNotFound when there is none.
 func (t *table[T]) get(ctx context.Context, db DB, id int64) (*T, error) {
+	return t.getIn(ctx, db, nil, id)
+}
+
+// getIn reads one record within sc (nil: any record); calore.ErrNotFound
+// when there is none or it is outside sc.
+func (t *table[T]) getIn(ctx context.Context, db DB, sc *Scope, id int64) (*T, error) {
 	var rec T
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE id = $1", t.selectList(), t.name)
-	if err := db.QueryRow(ctx, q, id).Scan(t.dest(&rec)...); err != nil {
+	cond, args := t.scopeCond(sc, false, 2)
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE id = $1%s", t.selectList(), t.name, cond)
+	if err := db.QueryRow(ctx, q, append([]any{id}, args...)...).Scan(t.dest(&rec)...); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, calore.NotFoundError(t.aggregate, id)
 		}
@@ -148,6 +167,13 @@ func (t *table[T]) get(ctx context.Context, db DB, id int64) (*T, error) {
 // version, reads the record back into rec and writes the "updated" event. A
 // stale version is an error wrapping calore.ErrConflict naming the record.
 func (t *table[T]) update(ctx context.Context, tx pgx.Tx, rec *T) error {
+	return t.updateIn(ctx, tx, nil, rec)
+}
+
+// updateIn is update within sc (nil: any record): the stored record must be
+// one sc may change (outside what it may read: ErrNotFound; readable only:
+// ErrForbidden), and so must rec as written.
+func (t *table[T]) updateIn(ctx context.Context, tx pgx.Tx, sc *Scope, rec *T) error {
 	m := t.meta(rec)
 	id, version := m.ID, m.Version
 	if err := t.check(rec); err != nil {
@@ -158,11 +184,18 @@ func (t *table[T]) update(ctx context.Context, tx pgx.Tx, rec *T) error {
 	for i := range cols {
 		set[i] = cols[i] + " = " + exprs[i]
 	}
-	q := fmt.Sprintf("UPDATE %s SET %s, version = version + 1, updated_at = now() WHERE id = $1 AND version = $2 RETURNING %s",
-		t.name, strings.Join(set, ", "), t.selectList())
-	err := tx.QueryRow(ctx, q, append([]any{id, version}, args...)...).Scan(t.dest(rec)...)
+	cond, scArgs := t.scopeCond(sc, true, 3+len(args))
+	q := fmt.Sprintf("UPDATE %s SET %s, version = version + 1, updated_at = now() WHERE id = $1 AND version = $2%s RETURNING %s",
+		t.name, strings.Join(set, ", "), cond, t.selectList())
+	err := tx.QueryRow(ctx, q, append(append([]any{id, version}, args...), scArgs...)...).Scan(t.dest(rec)...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = t.missing(ctx, tx, id, version)
+		err = t.missing(ctx, tx, sc, id, version)
+	}
+	if err == nil {
+		// the record as written, after the stored one was found in scope (so
+		// that a record outside it is not found, whatever the body says); the
+		// transaction rolls back on this error
+		err = t.mayWrite(sc, rec)
 	}
 	if err != nil {
 		m.ID, m.Version = id, version // leave the caller's record as it was read
@@ -174,16 +207,28 @@ func (t *table[T]) update(ctx context.Context, tx pgx.Tx, rec *T) error {
 	return writeChange(ctx, tx, t.aggregate, VerbUpdated, id, rec)
 }
 
-// missing explains why no row matched id and version: the record is gone
-// (ErrNotFound) or changed since version (ErrConflict).
-func (t *table[T]) missing(ctx context.Context, db DB, id int64, version int) error {
+// missing explains why no row matched id and version (and sc): the record
+// is gone or outside what sc may read (ErrNotFound), one sc may only read
+// (ErrForbidden), or changed since version (ErrConflict).
+func (t *table[T]) missing(ctx context.Context, db DB, sc *Scope, id int64, version int) error {
 	var current int
-	err := db.QueryRow(ctx, fmt.Sprintf("SELECT version FROM %s WHERE id = $1", t.name), id).Scan(&current)
+	cond, args := t.scopeCond(sc, false, 2)
+	err := db.QueryRow(ctx, fmt.Sprintf("SELECT version FROM %s WHERE id = $1%s", t.name, cond), append([]any{id}, args...)...).Scan(&current)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return calore.NotFoundError(t.aggregate, id)
 	case err != nil:
 		return err
+	}
+	if cond, args := t.scopeCond(sc, true, 2); cond != "" {
+		var writable bool
+		q := fmt.Sprintf("SELECT EXISTS (SELECT FROM %s WHERE id = $1%s)", t.name, cond)
+		if err := db.QueryRow(ctx, q, append([]any{id}, args...)...).Scan(&writable); err != nil {
+			return err
+		}
+		if !writable {
+			return calore.Errorf(calore.ErrForbidden, "%s %d belongs to an office whose records your roles may read but not change", t.aggregate, id)
+		}
 	}
 	return calore.ConflictError(t.aggregate, id, version)
 }
@@ -191,13 +236,23 @@ func (t *table[T]) missing(ctx context.Context, db DB, id int64, version int) er
 // delete removes the record if version is still the stored one and writes
 // the "deleted" event carrying the record as it was.
 func (t *table[T]) delete(ctx context.Context, tx pgx.Tx, id int64, version int) error {
-	rec, err := t.get(ctx, tx, id)
+	return t.deleteIn(ctx, tx, nil, id, version)
+}
+
+// deleteIn is delete within sc (nil: any record): a record outside what sc
+// may read is ErrNotFound, one it may only read ErrForbidden.
+func (t *table[T]) deleteIn(ctx context.Context, tx pgx.Tx, sc *Scope, id int64, version int) error {
+	rec, err := t.getIn(ctx, tx, sc, id)
+	if err == nil {
+		err = t.mayWrite(sc, rec)
+	}
 	if err != nil {
 		return fmt.Errorf("delete %s %d: %w", t.aggregate, id, err)
 	}
-	tag, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE id = $1 AND version = $2", t.name), id, version)
+	cond, args := t.scopeCond(sc, true, 3)
+	tag, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE id = $1 AND version = $2%s", t.name, cond), append([]any{id, version}, args...)...)
 	if err == nil && tag.RowsAffected() == 0 {
-		err = calore.ConflictError(t.aggregate, id, version)
+		err = t.missing(ctx, tx, sc, id, version)
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s %d: %w", t.aggregate, id, translate(err))

@@ -345,6 +345,18 @@ func (m *activityMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logg
 		)
 	}
 	key := strings.Join(a.key, " AND ")
+	var matchArgs []any
+	if a.spec.Kind == Interactions && m.opts.Offices != nil {
+		steps = append(steps,
+			step{what: "default office", sql: `UPDATE ` + st + ` SET office = $1 WHERE coalesce(office, '') = '' AND $1 <> ''`, args: []any{m.opts.DefaultOffice}},
+			step{what: "offices not allowed", sql: `UPDATE ` + st + ` s
+				SET conflict = CASE WHEN coalesce(s.office, '') = '' THEN 'no office: say which of your offices the interaction belongs to'
+				                    ELSE format('office %s: your roles do not allow its interactions', s.office) END
+				WHERE s.conflict IS NULL AND NOT coalesce(s.office, '') = ANY($1)`, args: []any{m.opts.Offices}},
+		)
+		key += " AND t.office = ANY($1)" // rows match only records the user may change
+		matchArgs = []any{m.opts.Offices}
+	}
 	tbl := pgx.Identifier{a.table}.Sanitize()
 	steps = append(steps,
 		// the record the row's natural key finds
@@ -354,7 +366,7 @@ func (m *activityMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logg
 			FROM (SELECT s.row_no, min(t.id) AS tid, count(*) AS n, array_to_string((array_agg(t.id ORDER BY t.id))[1:5], ', ') AS ids
 			        FROM ` + st + ` s JOIN ` + tbl + ` t ON ` + key + `
 			       WHERE s.conflict IS NULL GROUP BY s.row_no) m
-			WHERE m.row_no = s.row_no AND s.conflict IS NULL`},
+			WHERE m.row_no = s.row_no AND s.conflict IS NULL`, args: matchArgs},
 		step{what: "repeated matches", sql: `UPDATE ` + st + ` s SET conflict = format('same record (id %s) as row %s: only the first row is imported', s.target_id, d.first)
 			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY target_id) AS first FROM ` + st + ` WHERE target_id IS NOT NULL AND conflict IS NULL) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no`},

@@ -49,6 +49,15 @@ type Options struct {
 	DefaultOrgKind    string // kind of a new organisation whose row has none; "" = "company"
 
 	Progress progress.Reporter // nil = none
+
+	// Offices, when not nil, are the offices whose interactions the import
+	// may create and change: the importing user's record scope
+	// (docs/access.md, "Record scopes"). A row of another office is left
+	// out, a row without one gets DefaultOffice, and rows match only
+	// existing interactions of these offices. Nil: any office (`calore
+	// import`, run by the operator).
+	Offices       []string
+	DefaultOffice string
 }
 
 // Report says what an import did (or, with DryRun, would do).
