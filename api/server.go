@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -42,11 +43,15 @@ type Deps struct {
 	Health     func() map[string]any // extra fields of GET /healthz
 	Dashboards http.Handler          // mounted at /dashboards (package dashboards)
 
-	Targets   Targets        // zero: DefaultTargets
-	Access    access.Options // sessions, expiry warning, clock
-	Now       func() time.Time
-	UploadDir string // where uploaded import files wait; "" = the system temp dir
-	MaxUpload int64  // bytes; 0 = 200 MB
+	Targets Targets        // zero: DefaultTargets
+	Access  access.Options // sessions, expiry warning, clock, login throttle
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client of a login (CALORE_TRACKING_TRUSTED_PROXIES); otherwise the
+	// connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	Now            func() time.Time
+	UploadDir      string // where uploaded import files wait; "" = the system temp dir
+	MaxUpload      int64  // bytes; 0 = 200 MB
 }
 
 // Server is Calore's HTTP surface: the REST API under /api, login and

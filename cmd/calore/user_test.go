@@ -55,7 +55,7 @@ func TestUserCommand(t *testing.T) {
 		{"taken username", "", []string{"add", "--username", "anna"}, false, "conflict"},
 		{"unknown office", "", []string{"add", "--username", "x", "--grant", "press:editor"}, false, "is not one of"},
 		{"bad role", "", []string{"add", "--username", "y", "--grant", "alumni:boss"}, false, "role"},
-		{"short password", "short\n", []string{"add", "--username", "z", "--password-stdin"}, false, "at least 10"},
+		{"short password", "short\n", []string{"add", "--username", "z", "--password-stdin"}, false, "at least 12"},
 		{"token for nobody", "", []string{"token", "--username", "ghost"}, false, "not found"},
 	}
 	for _, c := range cases {
@@ -69,10 +69,10 @@ func TestUserCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := acc.Login(ctx, "anna", "a long enough password"); err != nil {
+	if _, _, err := acc.Login(ctx, access.LoginAttempt{Username: "anna", Password: "a long enough password"}); err != nil {
 		t.Errorf("login with the password set by the command: %v", err)
 	}
-	if _, _, err := acc.Login(ctx, "intern", "anything at all"); err == nil {
+	if _, _, err := acc.Login(ctx, access.LoginAttempt{Username: "intern", Password: "anything at all"}); err == nil {
 		t.Error("expired intern logged in")
 	}
 
