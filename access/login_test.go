@@ -190,10 +190,11 @@ func TestLoginNotWeaponisable(t *testing.T) {
 }
 
 // TestLoginConcurrent: 39 wrong passwords and the right one at once, all
-// from one address, at one instant: exactly five wrong passwords are
-// checked (the account's allowance), the right one succeeds only if it was
-// admitted, everything else is a 429 unchecked. Seen failing with the FOR
-// UPDATE removed from Store.ThrottleLogin (40 admitted, 1 success).
+// from one address, at one instant: at most five wrong passwords are
+// checked (the account's allowance; fewer when the right one, admitted,
+// holds a slot), the right one succeeds only if it was admitted, everything
+// else is a 429 unchecked. Seen failing with the FOR UPDATE removed from
+// Store.ThrottleLogin (13 wrong passwords checked).
 func TestLoginConcurrent(t *testing.T) {
 	t.Parallel()
 	e := newLoginEnv(t)
@@ -227,8 +228,10 @@ func TestLoginConcurrent(t *testing.T) {
 	for _, r := range results {
 		count[r]++
 	}
-	if count["401"] != 5 || count["ok"] > 1 || count["401"]+count["ok"]+count["429"] != 40 {
-		t.Fatalf("results %v: want exactly 5 wrong passwords checked, at most one success, the rest 429", count)
+	// at most five wrong passwords checked; at least five attempts admitted
+	// (the right one, when admitted, holds a slot until it gives it back)
+	if count["401"] > 5 || count["401"]+count["ok"] < 5 || count["ok"] > 1 || count["401"]+count["ok"]+count["429"] != 40 {
+		t.Fatalf("results %v: want at most 5 wrong passwords checked, at most one success, the rest 429", count)
 	}
 	if results[20] == "401" {
 		t.Errorf("the right password was checked and refused")
@@ -246,8 +249,8 @@ func TestLoginConcurrent(t *testing.T) {
 		}
 		failures = append(failures, f)
 	}
-	if fmt.Sprint(failures) != "[5 5]" {
-		t.Errorf("counters %v, want [5 5] (account, address)", failures)
+	if want := fmt.Sprint([]int{count["401"], count["401"]}); fmt.Sprint(failures) != want {
+		t.Errorf("counters %v, want %s (account, address): one per wrong password", failures, want)
 	}
 }
 
