@@ -184,7 +184,7 @@ func TestLoginNotWeaponisable(t *testing.T) {
 		e.clock.Add(d)
 	}
 	e.expect("carla", goodPassword, "203.0.113.99", "429 15m0s") // a new address waits for the account
-	e.expect("carla", goodPassword, home, "ok")                   // home does not
+	e.expect("carla", goodPassword, home, "ok")                  // home does not
 	e.clock.Add(15 * time.Minute)
 	e.expect("carla", goodPassword, "203.0.113.99", "ok") // and the wait is capped
 }
