@@ -229,6 +229,10 @@ func AddressKey(a netip.Addr) string {
 func (s *Service) Login(ctx context.Context, a LoginAttempt) (string, *calore.User, error) {
 	now := s.opt.Now()
 	account, address := AccountKey(a.Username), AddressKey(a.Address)
+	client := "unknown" // the full address, for the audit log and the session list
+	if a.Address.IsValid() {
+		client = a.Address.Unmap().WithZone("").String()
+	}
 	u, err := s.store.UserByUsername(ctx, a.Username)
 	if errors.Is(err, calore.ErrNotFound) {
 		u, err = nil, nil
@@ -248,14 +252,18 @@ func (s *Service) Login(ctx context.Context, a LoginAttempt) (string, *calore.Us
 	}
 	if err := s.store.ThrottleLogin(ctx, keys, func(cs []calore.LoginCounter) error { return s.admit(cs, now) }); err != nil {
 		if errors.Is(err, ErrTooManyAttempts) {
-			if aerr := s.auditFailure(ctx, u, account, address, ReasonThrottled); aerr != nil {
+			if aerr := s.auditFailure(ctx, u, account, client, ReasonThrottled); aerr != nil {
 				return "", nil, aerr
 			}
 		}
 		return "", nil, err
 	}
-	if reason := s.verify(ctx, u, a.Password, now); reason != "" {
-		if err := s.auditFailure(ctx, u, account, address, reason); err != nil {
+	reason, err := s.verify(ctx, u, a.Password, now)
+	if err != nil {
+		return "", nil, fmt.Errorf("login: %w", err)
+	}
+	if reason != "" {
+		if err := s.auditFailure(ctx, u, account, client, reason); err != nil {
 			return "", nil, err
 		}
 		return "", nil, calore.Errorf(ErrUnauthenticated, "wrong username or password, or the account is disabled or expired")
@@ -282,12 +290,12 @@ func (s *Service) Login(ctx context.Context, a LoginAttempt) (string, *calore.Us
 	if err != nil {
 		return "", nil, fmt.Errorf("login: %w", err)
 	}
-	if err := s.store.CreateSession(ctx, h, u.ID, now.Add(s.opt.SessionTTL), address, a.UserAgent); err != nil {
+	if err := s.store.CreateSession(ctx, h, u.ID, now.Add(s.opt.SessionTTL), client, a.UserAgent); err != nil {
 		return "", nil, fmt.Errorf("login: %w", err)
 	}
 	uid := u.ID
 	if err := s.store.Audit(ctx, &calore.AuditEntry{UserID: &uid, Action: "login", Entity: "user", EntityID: fmt.Sprint(uid),
-		Detail: map[string]string{"address": address}}); err != nil {
+		Detail: map[string]string{"address": client}}); err != nil {
 		return "", nil, fmt.Errorf("login: %w", err)
 	}
 	return id, u, nil
@@ -327,25 +335,28 @@ func (s *Service) admit(cs []calore.LoginCounter, now time.Time) error {
 // verify checks the password of u (nil: unknown user) with the same bcrypt
 // work whatever the outcome, and says why the login fails ("" when it
 // does not).
-func (s *Service) verify(ctx context.Context, u *calore.User, password string, now time.Time) string {
+func (s *Service) verify(ctx context.Context, u *calore.User, password string, now time.Time) (string, error) {
 	if u == nil {
 		_ = bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
-		return ReasonUnknownUser
+		return ReasonUnknownUser, nil
 	}
 	hash, err := s.store.PasswordHash(ctx, u.ID)
-	if err != nil { // calore.ErrNotFound: tokens only; any other error fails closed
+	if errors.Is(err, calore.ErrNotFound) { // API tokens only
 		_ = bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
-		return ReasonNoPassword
+		return ReasonNoPassword, nil
+	}
+	if err != nil {
+		return "", err
 	}
 	switch {
 	case bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil:
-		return ReasonBadPassword
+		return ReasonBadPassword, nil
 	case u.Disabled:
-		return ReasonDisabled
+		return ReasonDisabled, nil
 	case !u.Active(now):
-		return ReasonExpired
+		return ReasonExpired, nil
 	}
-	return ""
+	return "", nil
 }
 
 // auditFailure writes the audit line of a failed login.
