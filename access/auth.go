@@ -32,7 +32,12 @@ var ErrTooManyAttempts = errors.New("too many attempts")
 type TooManyAttempts struct{ RetryAfter time.Duration }
 
 func (e *TooManyAttempts) Error() string {
-	return fmt.Sprintf("too many failed logins: try again in %s", e.RetryAfter.Round(time.Second))
+	return fmt.Sprintf("too many failed logins: try again in %s", time.Duration(RetryAfterSeconds(e.RetryAfter))*time.Second)
+}
+
+// RetryAfterSeconds is a wait in whole seconds, rounded up (Retry-After).
+func RetryAfterSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 // Is makes errors.Is(err, ErrTooManyAttempts) true.

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,26 @@ func TestPasswordPolicy(t *testing.T) {
 	}
 	if len(s.common) < 19000 {
 		t.Errorf("%d common passwords loaded", len(s.common))
+	}
+}
+
+// TestAddressKey: what the throttle counts as one client address.
+func TestAddressKey(t *testing.T) {
+	cases := map[string]string{
+		"192.0.2.1":            "192.0.2.1",
+		"::ffff:192.0.2.1":     "192.0.2.1",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::9":      "2001:db8:1:2::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"":                     "unknown",
+	}
+	for in, want := range cases {
+		var a netip.Addr
+		if in != "" {
+			a = netip.MustParseAddr(in)
+		}
+		if got := AddressKey(a); got != want {
+			t.Errorf("AddressKey(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

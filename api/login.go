@@ -64,8 +64,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		msg, status := "Wrong username or password, or the account is disabled or expired.", http.StatusUnauthorized
 		var tm *access.TooManyAttempts
 		if errors.As(err, &tm) {
-			secs := int(math.Ceil(tm.RetryAfter.Seconds()))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			secs := access.RetryAfterSeconds(tm.RetryAfter)
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 			msg, status = "Too many failed logins: try again in "+(time.Duration(secs)*time.Second).String()+".", http.StatusTooManyRequests
 		} else if !errors.Is(err, access.ErrUnauthenticated) {
 			wantsJSON = true
