@@ -43,15 +43,16 @@ type Deps struct {
 	Health     func() map[string]any // extra fields of GET /healthz
 	Dashboards http.Handler          // mounted at /dashboards (package dashboards)
 
-	Targets Targets        // zero: DefaultTargets
-	Access  access.Options // sessions, expiry warning, clock, login throttle
+	Targets   Targets        // zero: DefaultTargets
+	Access    access.Options // sessions, expiry warning, clock
+	Now       func() time.Time
+	UploadDir string // where uploaded import files wait; "" = the system temp dir
+	MaxUpload int64  // bytes; 0 = 200 MB
+
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client of a login (CALORE_TRACKING_TRUSTED_PROXIES); otherwise the
 	// connection's address is the client's.
 	TrustedProxies []netip.Prefix
-	Now            func() time.Time
-	UploadDir      string // where uploaded import files wait; "" = the system temp dir
-	MaxUpload      int64  // bytes; 0 = 200 MB
 }
 
 // Server is Calore's HTTP surface: the REST API under /api, login and
