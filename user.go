@@ -62,7 +62,7 @@ type AuditEntry struct {
 	ID       int64             `json:"id"`
 	At       time.Time         `json:"at"`
 	UserID   *int64            `json:"user_id,omitempty"`
-	Action   string            `json:"action"` // read, create, update, delete, merge, export, login
+	Action   string            `json:"action"` // read, create, update, delete, merge, export, login, login_failed
 	Entity   string            `json:"entity,omitempty"`
 	EntityID string            `json:"entity_id,omitempty"`
 	Detail   map[string]string `json:"detail,omitempty"`
@@ -70,5 +70,15 @@ type AuditEntry struct {
 
 // Validate checks an audit entry.
 func (a *AuditEntry) Validate() error {
-	return oneOf("action", a.Action, "read", "create", "update", "delete", "merge", "export", "login")
+	return oneOf("action", a.Action, "read", "create", "update", "delete", "merge", "export", "login", "login_failed")
+}
+
+// LoginCounter is the failed-login count of one throttled key (an account,
+// a client address, or both): how many attempts counted as failures, and
+// when the last one was admitted (zero: never). Package access decides with
+// it; package postgres keeps it (login_counters).
+type LoginCounter struct {
+	Key      string
+	Failures int
+	LastAt   time.Time
 }

@@ -70,12 +70,13 @@ const (
 	Imports       = "imports"
 	GDPR          = "gdpr"  // a person's full export (and erase)
 	Audit         = "audit" // the audit log
+	Users         = "users" // user administration: disable, enable, reset password, sessions, tokens
 	Self          = "self"  // one's own account
 )
 
 // Resources lists every resource, in the order of the documentation.
 var Resources = []string{People, Organisations, Interactions, Events, Registrations, Campaigns, Donations,
-	Predictions, Clusters, Funnels, KPIDonations, KPICompanies, KPIContracts, KPIEvents, Imports, GDPR, Audit, Self}
+	Predictions, Clusters, Funnels, KPIDonations, KPICompanies, KPIContracts, KPIEvents, Imports, GDPR, Audit, Users, Self}
 
 // Permission is what a route needs: an action on a resource.
 type Permission struct {
@@ -110,6 +111,7 @@ var Matrix = map[string]map[string]Level{
 	Imports:       {Orientation: Write, CareerService: Write, Engagement: Write, Research: Write, Alumni: Write, Fundraising: Write},
 	GDPR:          {},
 	Audit:         {},
+	Users:         {},
 	Self:          {Orientation: Read, CareerService: Read, Engagement: Read, Research: Read, Alumni: Read, Fundraising: Read, Central: Read},
 }
 

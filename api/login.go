@@ -11,6 +11,7 @@ import (
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/access"
+	"github.com/calore-crm/calore/ingest/tracking"
 	"github.com/calore-crm/calore/postgres"
 )
 
@@ -57,11 +58,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"))
 	wantsJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
-	id, u, err := s.access.Login(r.Context(), username, password)
+	id, u, err := s.access.Login(r.Context(), access.LoginAttempt{Username: username, Password: password,
+		Address: tracking.ClientIP(r, s.deps.TrustedProxies), UserAgent: r.UserAgent()})
 	if err != nil {
 		msg, status := "Wrong username or password, or the account is disabled or expired.", http.StatusUnauthorized
-		if errors.Is(err, access.ErrTooManyAttempts) {
-			msg, status = "Too many failed logins: wait a few minutes and try again.", http.StatusTooManyRequests
+		var tm *access.TooManyAttempts
+		if errors.As(err, &tm) {
+			secs := access.RetryAfterSeconds(tm.RetryAfter)
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			msg, status = "Too many failed logins: try again in "+(time.Duration(secs)*time.Second).String()+".", http.StatusTooManyRequests
 		} else if !errors.Is(err, access.ErrUnauthenticated) {
 			wantsJSON = true
 		}

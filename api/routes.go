@@ -146,6 +146,13 @@ func (s *Server) routeTable() []route {
 		route{http.MethodGet, "/api/people/{id}/gdpr-export", perm(access.GDPR, access.Read), s.gdprExport},
 		route{http.MethodPost, "/api/people/{id}/erase", perm(access.GDPR, access.Write), s.gdprErase},
 		route{http.MethodGet, "/api/audit", perm(access.Audit, access.Read), s.auditLog},
+
+		route{http.MethodPost, "/api/users/{id}/disable", perm(access.Users, access.Write), s.setDisabled(true)},
+		route{http.MethodPost, "/api/users/{id}/enable", perm(access.Users, access.Write), s.setDisabled(false)},
+		route{http.MethodPost, "/api/users/{id}/reset-password", perm(access.Users, access.Write), s.resetPassword},
+		route{http.MethodGet, "/api/users/{id}/sessions", perm(access.Users, access.Read), s.userSessions},
+		route{http.MethodPost, "/api/users/{id}/revoke-sessions", perm(access.Users, access.Write), s.revokeSessions},
+		route{http.MethodPost, "/api/users/{id}/tokens", perm(access.Users, access.Write), s.createToken},
 	)
 	return rs
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -47,6 +48,11 @@ type Deps struct {
 	Now       func() time.Time
 	UploadDir string // where uploaded import files wait; "" = the system temp dir
 	MaxUpload int64  // bytes; 0 = 200 MB
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client of a login (CALORE_TRACKING_TRUSTED_PROXIES); otherwise the
+	// connection's address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is Calore's HTTP surface: the REST API under /api, login and

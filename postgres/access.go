@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,10 +50,126 @@ func (s *Store) PasswordHash(ctx context.Context, userID int64) (string, error) 
 	return h, wrap(err, "read password of user %d", userID)
 }
 
-// CreateSession stores a web session by the SHA-256 hash of its id.
-func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int64, expiresAt time.Time) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)`, tokenHash, userID, expiresAt)
+// CreateSession stores a web session by the SHA-256 hash of its id, with
+// the client address and user agent it was opened from.
+func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int64, expiresAt time.Time, address, userAgent string) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at, address, user_agent) VALUES ($1, $2, $3, $4, $5)`,
+		tokenHash, userID, expiresAt, address, userAgent)
 	return wrap(translate(err), "create session of user %d", userID)
+}
+
+// Session is one web session of a user, without its id: ID is the first
+// hex digits of the id's SHA-256 hash, enough to tell sessions apart.
+type Session struct {
+	ID         string    `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Address    string    `json:"address,omitempty"`
+	UserAgent  string    `json:"user_agent,omitempty"`
+}
+
+// Sessions lists the sessions of a user that have not expired at now,
+// most recently seen first.
+func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error) {
+	rows, err := s.db.Query(ctx, `SELECT left(encode(token_hash, 'hex'), 12), created_at, last_seen_at, expires_at, address, user_agent
+		FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC, created_at DESC`, userID, now)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of user %d: %w", userID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Session, error) {
+		var x Session
+		err := r.Scan(&x.ID, &x.CreatedAt, &x.LastSeenAt, &x.ExpiresAt, &x.Address, &x.UserAgent)
+		return x, err
+	})
+	return out, wrap(err, "list sessions of user %d", userID)
+}
+
+// DeleteUserSessions ends every session of a user and says how many.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
+	tag, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions of user %d: %w", userID, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// RevokeUserAPITokens revokes every live token of a user and says how many.
+func (s *Store) RevokeUserAPITokens(ctx context.Context, userID int64, now time.Time) (int64, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, now)
+	if err != nil {
+		return 0, fmt.Errorf("revoke api tokens of user %d: %w", userID, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// ThrottleLogin locks the login counters of keys in one transaction
+// (creating the missing ones, locking in key order so two attempts cannot
+// deadlock), hands them to decide, and stores what decide left in them
+// unless it returns an error, which is returned as is and writes nothing.
+// Concurrent calls on the same key wait for each other: a decision and the
+// count it makes are one step for every `calore serve` process.
+func (s *Store) ThrottleLogin(ctx context.Context, keys []string, decide func([]calore.LoginCounter) error) error {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO login_counters (key) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (key) DO NOTHING`, keys); err != nil {
+			return fmt.Errorf("login counters: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT key, failures, last_at FROM login_counters WHERE key = ANY($1) ORDER BY key FOR UPDATE`, keys)
+		if err != nil {
+			return fmt.Errorf("lock login counters: %w", err)
+		}
+		cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (calore.LoginCounter, error) {
+			var c calore.LoginCounter
+			var last *time.Time
+			err := r.Scan(&c.Key, &c.Failures, &last)
+			if last != nil {
+				c.LastAt = *last
+			}
+			return c, err
+		})
+		if err != nil {
+			return fmt.Errorf("lock login counters: %w", err)
+		}
+		if err := decide(cs); err != nil {
+			return err
+		}
+		for _, c := range cs {
+			var last *time.Time
+			if !c.LastAt.IsZero() {
+				last = &c.LastAt
+			}
+			if _, err := tx.Exec(ctx, `UPDATE login_counters SET failures = $2, last_at = $3 WHERE key = $1`, c.Key, max(c.Failures, 0), last); err != nil {
+				return fmt.Errorf("update login counter: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteLoginCounters forgets the counters whose last attempt is older than
+// before.
+func (s *Store) DeleteLoginCounters(ctx context.Context, before time.Time) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM login_counters WHERE last_at < $1 OR last_at IS NULL AND failures = 0`, before)
+	return wrap(err, "delete old login counters")
+}
+
+// KnownLoginAddress reports whether the user logged in from address since
+// `since`.
+func (s *Store) KnownLoginAddress(ctx context.Context, userID int64, address string, since time.Time) (bool, error) {
+	var ok bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM login_known_addresses WHERE user_id = $1 AND address = $2 AND last_at >= $3)`,
+		userID, address, since).Scan(&ok)
+	return ok, wrap(err, "read known login addresses of user %d", userID)
+}
+
+// RememberLoginAddress notes that the user logged in from address at now.
+func (s *Store) RememberLoginAddress(ctx context.Context, userID int64, address string, now time.Time) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO login_known_addresses (user_id, address, last_at) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id, address) DO UPDATE SET last_at = greatest(login_known_addresses.last_at, excluded.last_at)`, userID, address, now)
+	return wrap(translate(err), "remember login address of user %d", userID)
 }
 
 // SessionUser returns the user of a session that has not expired at now and

@@ -167,6 +167,8 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 		Metrics:    promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
 		Health:     spoolHealth(a.producer),
 		Dashboards: dash,
+		// the proxies whose X-Forwarded-For names a login's client (throttle, audit)
+		TrustedProxies: cfg.Tracking.TrustedProxies,
 	})
 	if err != nil {
 		return err

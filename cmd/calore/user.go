@@ -19,14 +19,21 @@ import (
 	"github.com/calore-crm/calore/postgres"
 )
 
-const userUsage = `usage: calore user <add|token|revoke|list> [flags]
+const userUsage = `usage: calore user <add|token|revoke|list|disable|enable|reset-password|sessions|revoke-sessions> [flags]
 
-  add     --username NAME [--office OFFICE --role ROLE] [--grant OFFICE:ROLE …]
-          [--email ADDR] [--name "Display Name"] [--expires YYYY-MM-DD] [--password-stdin]
-  token   --username NAME [--name LABEL] [--expires YYYY-MM-DD]   prints a new API token once
-  revoke  TOKEN_ID                                               revokes an API token
-  list                                                           users, roles, expiry, tokens
+  add              --username NAME [--office OFFICE --role ROLE] [--grant OFFICE:ROLE …]
+                   [--email ADDR] [--name "Display Name"] [--expires YYYY-MM-DD] [--password-stdin]
+  token            --username NAME [--name LABEL] [--expires YYYY-MM-DD | --expires-in DURATION]
+                   prints a new API token once; its expiry must be in the future
+  revoke           TOKEN_ID                          revokes an API token
+  list                                               users, roles, expiry, tokens
+  disable          NAME                              refuses the user's logins, sessions and tokens; ends its sessions
+  enable           NAME                              lets a disabled user in again
+  reset-password   NAME [--password-stdin]           sets a generated password (printed once) or the one on stdin; ends its sessions
+  sessions         NAME                              the user's live web sessions
+  revoke-sessions  NAME [--tokens]                   ends every session of the user (--tokens: revokes its API tokens too)
 
+passwords: at least 12 characters, not containing the username, not a common password
 offices: orientation, career_service, engagement, research, alumni, fundraising, central
 roles:   admin, manager, editor, read_only (docs/access.md)
 `
@@ -82,6 +89,8 @@ func cmdUser(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 		return nil
 	case "list":
 		return userList(ctx, store, stdout)
+	case "disable", "enable", "reset-password", "sessions", "revoke-sessions":
+		return userAdmin(ctx, store, acc, args[0], args[1:], stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "calore user: unknown subcommand %q\n\n%s", args[0], userUsage)
 	return errUsage
@@ -140,7 +149,7 @@ func userAdd(ctx context.Context, store *postgres.Store, acc *access.Service, ar
 			problems = append(problems, fmt.Errorf("read password: %w", err))
 		}
 		password = strings.TrimRight(line, "\r\n")
-		if _, err := acc.HashPassword(password); err != nil {
+		if err := acc.CheckPassword(*username, password); err != nil {
 			problems = append(problems, err)
 		}
 	}
@@ -180,6 +189,7 @@ func userToken(ctx context.Context, store *postgres.Store, args []string, stdout
 	username := fs.String("username", "", "whose token (required)")
 	name := fs.String("name", "", "what the token is for, e.g. crm-sync")
 	expires := fs.String("expires", "", "the token stops working on this day (YYYY-MM-DD, UTC)")
+	expiresIn := fs.Duration("expires-in", 0, "the token stops working after this long, e.g. 720h")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *username == "" {
 		if *username == "" {
 			fmt.Fprintln(stderr, "calore user token: --username is required")
@@ -188,6 +198,21 @@ func userToken(ctx context.Context, store *postgres.Store, args []string, stdout
 	}
 	exp, err := parseDate("expires", *expires)
 	if err != nil {
+		return fmt.Errorf("calore user token: %w", err)
+	}
+	now := time.Now()
+	expiresInSet := false
+	fs.Visit(func(f *flag.Flag) { expiresInSet = expiresInSet || f.Name == "expires-in" })
+	switch {
+	case expiresInSet && exp != nil:
+		return fmt.Errorf("calore user token: give --expires or --expires-in, not both")
+	case expiresInSet && *expiresIn <= 0:
+		return fmt.Errorf("calore user token: --expires-in %s is not a positive duration: a token cannot be created already expired", *expiresIn)
+	case expiresInSet:
+		t := now.Add(*expiresIn)
+		exp = &t
+	}
+	if err := access.CheckTokenExpiry(exp, now); err != nil {
 		return fmt.Errorf("calore user token: %w", err)
 	}
 	u, err := store.UserByUsername(ctx, *username)
@@ -245,4 +270,114 @@ func userList(ctx context.Context, store *postgres.Store, stdout io.Writer) erro
 		f.AfterID = us[len(us)-1].ID
 	}
 	return tw.Flush()
+}
+
+// userAdmin is `calore user disable|enable|reset-password|sessions|
+// revoke-sessions NAME`: the user administration of docs/access.md, audited
+// as updates of the user (via "cli").
+func userAdmin(ctx context.Context, store *postgres.Store, acc *access.Service, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("calore user "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pwStdin, tokens := new(bool), new(bool)
+	switch cmd {
+	case "reset-password":
+		pwStdin = fs.Bool("password-stdin", false, "read the new password from the first line of standard input instead of generating one")
+	case "revoke-sessions":
+		tokens = fs.Bool("tokens", false, "revoke the user's API tokens too")
+	}
+	// the name may come before or after the flags
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	} else if fs.NArg() > 0 || name == "" {
+		fmt.Fprintf(stderr, "calore user %s: give one username\n\n%s", cmd, userUsage)
+		return errUsage
+	}
+	u, err := store.UserByUsername(ctx, name)
+	if err != nil {
+		return fmt.Errorf("calore user %s: %w", cmd, err)
+	}
+	audit := func(change string, detail map[string]string) error {
+		d := map[string]string{"change": change, "via": "cli"}
+		for k, v := range detail {
+			d[k] = v
+		}
+		if err := store.Audit(ctx, &calore.AuditEntry{Action: "update", Entity: "user", EntityID: strconv.FormatInt(u.ID, 10), Detail: d}); err != nil {
+			return fmt.Errorf("calore user %s: %w", cmd, err)
+		}
+		return nil
+	}
+	switch cmd {
+	case "disable", "enable":
+		_, ended, err := acc.SetDisabled(ctx, u.ID, cmd == "disable")
+		if err != nil {
+			return fmt.Errorf("calore user %s: %w", cmd, err)
+		}
+		if err := audit(cmd+"d", map[string]string{"sessions_ended": strconv.FormatInt(ended, 10)}); err != nil {
+			return err
+		}
+		if cmd == "disable" {
+			fmt.Fprintf(stdout, "user %s disabled: its logins, sessions and API tokens are refused; %d sessions ended\n", u.Username, ended)
+		} else {
+			fmt.Fprintf(stdout, "user %s enabled\n", u.Username)
+		}
+	case "reset-password":
+		var password string
+		if *pwStdin {
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("calore user reset-password: read password: %w", err)
+			}
+			if password = strings.TrimRight(line, "\r\n"); password == "" {
+				return fmt.Errorf("calore user reset-password: no password on standard input")
+			}
+		}
+		generated, err := acc.ResetPassword(ctx, u.ID, password)
+		if err != nil {
+			return fmt.Errorf("calore user reset-password: %w", err)
+		}
+		if err := audit("password_reset", nil); err != nil {
+			return err
+		}
+		if generated != "" {
+			fmt.Fprintf(stdout, "new password of %s (shown once; its sessions ended):\n%s\n", u.Username, generated)
+		} else {
+			fmt.Fprintf(stdout, "password of %s set; its sessions ended\n", u.Username)
+		}
+	case "sessions":
+		ss, err := store.Sessions(ctx, u.ID, time.Now())
+		if err != nil {
+			return fmt.Errorf("calore user sessions: %w", err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SESSION\tCREATED\tLAST SEEN\tEXPIRES\tADDRESS\tUSER AGENT")
+		for _, x := range ss {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.CreatedAt.UTC().Format(time.RFC3339), x.LastSeenAt.UTC().Format(time.RFC3339),
+				x.ExpiresAt.UTC().Format(time.RFC3339), orDash(x.Address), orDash(x.UserAgent))
+		}
+		return tw.Flush()
+	case "revoke-sessions":
+		sessions, revoked, err := acc.RevokeSessions(ctx, u.ID, *tokens)
+		if err != nil {
+			return fmt.Errorf("calore user revoke-sessions: %w", err)
+		}
+		if err := audit("sessions_revoked", map[string]string{"sessions_ended": strconv.FormatInt(sessions, 10), "tokens_revoked": strconv.FormatInt(revoked, 10)}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s: %d sessions ended, %d API tokens revoked\n", u.Username, sessions, revoked)
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
