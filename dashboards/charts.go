@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +23,7 @@ type chartMaker struct {
 	assetsHost string
 	prefix     string
 	n          int
-	js         []string // script URLs the charts need, in order, without repeats
+	js         []string            // script URLs the charts need, in order, without repeats
 	last       opts.Initialization // of the chart being drawn: init, then chart
 }
 
