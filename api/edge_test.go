@@ -150,7 +150,8 @@ func TestSecureCookieOption(t *testing.T) {
 // PostgreSQL), the assets folder itself is a 404 (seen failing as a 500
 // before the stat), and constraint errors carry neither PostgreSQL's text
 // nor another person's id (seen failing with translate's old messages:
-// "Key (event_id)=(999999) is not present in table \"events\"").
+// "Key (event_id)=(999999) is not present in table \"events\"", and with
+// the holder's id put back into the taken-email conflict).
 func TestBadInputIsNot500(t *testing.T) {
 	t.Parallel()
 	e, u, tok := newEdgeEnv(t)
