@@ -53,7 +53,9 @@ document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.vi
 // injected <img>), the page must report no CSP violation and no console
 // error, and every chart must draw on its canvas, tooltips included.
 // Seen failing with the old rendering put back (go-echarts' RenderSnippet
-// emitted as template.HTML, the CSP removed): window.__xss was 1.
+// emitted as template.HTML) and the CSP removed: window.__xss was 1 and 2;
+// with the old rendering under the CSP: the CSP violations were reported
+// and the charts not drawn.
 func TestStoredXSSInCharts(t *testing.T) {
 	chromium := findChromium(t)
 	ctx := context.Background()
