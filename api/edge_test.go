@@ -39,7 +39,9 @@ func newEdgeEnv(t *testing.T) (*testEnv, *calore.User, string) {
 // dashboards and the login, error pages, JSON, CSV exports, static assets,
 // tracking, health) carries the strict CSP and the other headers, and
 // everything but the static assets is no-store (seen failing with the edge
-// taken out of the router's middleware: no header on any of them).
+// taken out of the router's middleware: no header on any of them); HTML
+// pages have no inline script or style (seen failing with the login page's
+// old <style> element put back).
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	e, u, tok := newEdgeEnv(t)
@@ -86,8 +88,15 @@ func TestSecurityHeaders(t *testing.T) {
 			if h.Get("Cache-Control") != c.cache {
 				t.Errorf("Cache-Control %q, want %q", h.Get("Cache-Control"), c.cache)
 			}
-			if strings.HasPrefix(h.Get("Content-Type"), "text/html") && strings.Contains(string(resp.body), "style=") {
-				t.Errorf("an inline style attribute, which the CSP refuses: %s", resp.body)
+			if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+				if strings.Contains(string(resp.body), "style=") || strings.Contains(string(resp.body), "<style") {
+					t.Errorf("inline style, which the CSP refuses: %s", resp.body)
+				}
+				for _, tag := range regexp.MustCompile(`<script[^>]*>`).FindAllString(string(resp.body), -1) {
+					if !strings.Contains(tag, " src=") && !strings.Contains(tag, `type="application/json"`) {
+						t.Errorf("inline script %s, which the CSP refuses", tag)
+					}
+				}
 			}
 		})
 	}

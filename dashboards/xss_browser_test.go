@@ -210,7 +210,7 @@ func TestStoredXSSInCharts(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: evaluate: %v", p, err)
 				}
-				if png, err := chromedp.Run(bctx, chromedp.FullScreenshot(90)); err == nil {
+				if png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil { // PNG
 					_ = os.WriteFile(strings.TrimSuffix(shot, ".png")+"-tooltips.png", png, 0o644)
 				}
 				if got["xss"] != "undefined" || got["injected"] != float64(0) {
