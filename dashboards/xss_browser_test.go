@@ -79,7 +79,12 @@ func TestStoredXSSInCharts(t *testing.T) {
 	}
 	store := postgres.NewStore(pool)
 	for i := range 80 {
-		// half in Italy with a hostile region (the regions chart is Italy's), half with a hostile country
+		// half in Italy with a hostile region (the regions chart is Italy's),
+		// half with a hostile country. The regions chart shows the hostile
+		// regions as "?": the rollup's visitParamExtractString (ClickHouse
+		// 18.16) cannot unescape the \u003c of Go's JSON, so a region with <, >
+		// or & counts as unknown; the countries chart, the clusters'
+		// organisation names and the saved dashboard's name carry the payloads.
 		country := "IT"
 		if i%4 >= 2 {
 			country = xssPayloads[i%2]
