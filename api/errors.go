@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/access"
@@ -60,7 +61,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &ce) {
 		d.Field = ce.Field
 	}
+	var pe *pgconn.PgError
 	switch {
+	case status < 500 && errors.As(err, &pe):
+		// the store refused the input: the caller reads Calore's message,
+		// PostgreSQL's own (which quotes values) stays in the log
+		s.log.Info("api: refused by the store", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("request_id", d.RequestID), slog.String("pg_code", pe.Code), slog.String("constraint", pe.ConstraintName),
+			slog.String("pg_message", pe.Message), slog.String("pg_detail", pe.Detail))
 	case status == http.StatusServiceUnavailable:
 		s.log.Warn("api: unavailable", slog.String("path", r.URL.Path), slog.String("request_id", d.RequestID), slog.Any("err", err))
 		d.Message = "a server Calore depends on does not answer; try again later"

@@ -13,13 +13,15 @@ import (
 	"github.com/calore-crm/calore/access"
 	"github.com/calore-crm/calore/ingest/tracking"
 	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/web"
 )
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Calore: log in</title>
-<style>body{font-family:system-ui,sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem}label,input,button{display:block;width:100%;margin:.3rem 0}input,button{padding:.5rem;font-size:1rem}.err{color:#b00}</style>
-</head><body><h1>Calore</h1>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/dashboards/assets/calore.css">
+</head><body class="login"><h1>Calore</h1>
 {{if .Error}}<p class="err">{{.Error}}</p>{{end}}
 <form method="post" action="/login">
 <label>Username <input name="username" autocomplete="username" required value="{{.Username}}"></label>
@@ -32,27 +34,31 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 type loginData struct{ Error, Username, Next string }
 
 // localPath keeps a redirect target on this site: a path, never a URL
-// to another host.
-func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/dashboards/"
-	}
-	return next
-}
+// to another host (web.LocalPath), else the dashboards.
+func localPath(next string) string { return web.LocalPath(next, "/dashboards/") }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	_ = loginPage.Execute(w, loginData{Next: localPath(r.URL.Query().Get("next"))})
 }
 
 // login checks the form's username and password, opens a session in
 // PostgreSQL and sets its cookie: 303 to ?next (a local path) for a form,
-// 200 with the user for a JSON client (Accept: application/json).
+// 200 with the user for a JSON client (Accept: application/json). A login
+// posted from a page of another site is refused (login CSRF: it would sign
+// the victim into the attacker's account).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if !web.SameOrigin(r) {
+		s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site login refused"))
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		s.writeError(w, r, invalid("", "a login is a form: username, password"))
+		return
+	}
+	if field := web.BadText(r.PostForm); field != "" {
+		s.writeError(w, r, invalid(field, "%s holds a NUL byte or is not UTF-8 text", field))
 		return
 	}
 	username, password := strings.TrimSpace(r.PostForm.Get("username")), r.PostForm.Get("password")
@@ -89,8 +95,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// logout ends the session and clears its cookie.
+// logout ends the session and clears its cookie; not from another site.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if !web.SameOrigin(r) {
+		s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site logout refused"))
+		return
+	}
 	if err := s.access.Logout(r.Context(), r); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -260,16 +261,29 @@ func (res resource[T]) read(s *Server, w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, rec)
 }
 
-// decode reads a JSON body into v, refusing unknown fields.
+// decode reads a JSON body into v, refusing unknown fields and text with a
+// NUL byte (which PostgreSQL cannot store), naming the field.
 func decode(r *http.Request, w http.ResponseWriter, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return fmt.Errorf("request body over %d bytes: %w", maxBody, errTooLarge)
+	} else if err != nil {
+		return invalid("", "could not read the request body")
+	}
+	if bytes.Contains(body, []byte(`\u0000`)) { // JSON writes a NUL only so
+		var raw any
+		if json.Unmarshal(body, &raw) == nil {
+			if field, ok := nulField(raw, ""); ok {
+				return invalid(field, "%s holds a NUL byte", field)
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
 		var typeErr *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &tooLarge):
-			return fmt.Errorf("request body over %d bytes: %w", maxBody, errTooLarge)
 		case errors.As(err, &typeErr):
 			return invalid(typeErr.Field, "expected %s", typeErr.Type)
 		case errors.Is(err, io.EOF):
@@ -278,6 +292,35 @@ func decode(r *http.Request, w http.ResponseWriter, v any) error {
 		return invalid("", "the body is not valid JSON: %s", err.Error())
 	}
 	return nil
+}
+
+// nulField finds a string (or object key) holding a NUL byte in decoded
+// JSON and returns its path, e.g. "emails[0].address".
+func nulField(v any, path string) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return path, strings.ContainsRune(x, 0)
+	case []any:
+		for i, e := range x {
+			if f, ok := nulField(e, fmt.Sprintf("%s[%d]", path, i)); ok {
+				return f, true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if strings.ContainsRune(k, 0) {
+				return strings.ReplaceAll(p, "\x00", `\0`), true
+			}
+			if f, ok := nulField(e, p); ok {
+				return f, true
+			}
+		}
+	}
+	return "", false
 }
 
 func (res resource[T]) doCreate(s *Server, w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,7 @@ import (
 	"github.com/calore-crm/calore/access"
 	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/web"
 )
 
 // Targets are the institutional fundraising levels of a year (R6.5), EUR:
@@ -53,6 +54,10 @@ type Deps struct {
 	// client of a login (CALORE_TRACKING_TRUSTED_PROXIES); otherwise the
 	// connection's address is the client's.
 	TrustedProxies []netip.Prefix
+	// PublicURL is where users open Calore (CALORE_PUBLIC_URL); nil: each
+	// request's own scheme and host. The same-origin rule compares with it
+	// (package web).
+	PublicURL *url.URL
 }
 
 // Server is Calore's HTTP surface: the REST API under /api, login and
@@ -125,7 +130,9 @@ func (s *Server) Close(ctx context.Context) error {
 
 func (s *Server) newRouter() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestIDHeader, middleware.Recoverer)
+	// The HTTP edge (package web) wraps every route, the mounted dashboards
+	// and tracking included: security headers, no-store, query text checks.
+	r.Use(middleware.RequestID, requestIDHeader, s.edge, middleware.Recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, calore.Errorf(calore.ErrNotFound, "no route %s %s", r.Method, r.URL.Path))
 	})
@@ -147,6 +154,13 @@ func (s *Server) newRouter() chi.Router {
 		r.With(s.authorize(rt.perm)).Method(rt.method, rt.pattern, rt.handler)
 	}
 	return r
+}
+
+// edge is package web's layer, answering bad input in the API's error shape.
+func (s *Server) edge(next http.Handler) http.Handler {
+	return web.Handler(web.Options{PublicURL: s.deps.PublicURL, Invalid: func(w http.ResponseWriter, r *http.Request, field, msg string) {
+		s.writeError(w, r, invalid(field, "%s", msg))
+	}}, next)
 }
 
 // requestIDHeader echoes chi's request id in the response.
@@ -185,7 +199,7 @@ func (s *Server) authorize(perm access.Permission) func(http.Handler) http.Handl
 				return
 			}
 			warnExpiry(w, p)
-			if p.Via == "session" && !safeMethod(r.Method) && !sameOrigin(r) {
+			if p.Via == "session" && !safeMethod(r.Method) && !web.SameOrigin(r) {
 				s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
 				return
 			}
@@ -210,21 +224,6 @@ func warnExpiry(w http.ResponseWriter, p *access.Principal) {
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// sameOrigin reports whether a browser request comes from this host: its
-// Origin (or, without one, its Referer) names r.Host. Requests with neither
-// are not from a browser form of another site.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		o = r.Header.Get("Referer")
-	}
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
 }
 
 // CurrentUser tells the dashboards who is signed in: the user of a request
@@ -301,7 +300,7 @@ func (s *Server) guardDashboards(h http.Handler) http.Handler {
 			return
 		}
 		warnExpiry(w, p)
-		if p.Via == "session" && !safeMethod(r.Method) && !sameOrigin(r) {
+		if p.Via == "session" && !safeMethod(r.Method) && !web.SameOrigin(r) {
 			s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
 			return
 		}

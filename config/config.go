@@ -32,6 +32,16 @@ type Config struct {
 	HTTPAddr string     // CALORE_HTTP_ADDR
 	LogLevel slog.Level // CALORE_LOG_LEVEL: debug, info, warn, error
 
+	// PublicURL is the address users open Calore at (CALORE_PUBLIC_URL,
+	// e.g. https://crm.example.edu behind a TLS-terminating proxy): its
+	// scheme and host are the origin the same-origin rule expects (package
+	// web). Nil (unset): each request's own scheme and Host.
+	PublicURL *url.URL
+	// CookieSecure marks the session cookie Secure (CALORE_COOKIE_SECURE,
+	// true/false; default true when CALORE_PUBLIC_URL is https, else false
+	// so that the local stack's plain http works).
+	CookieSecure bool
+
 	// Today pins the day the dashboards treat as today (their default
 	// period ends there) and `calore score` scores as of by default:
 	// CALORE_TODAY=YYYY-MM-DD, for demos on historical data and reproducible
@@ -152,6 +162,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		problems = append(problems, fmt.Errorf("CALORE_ROLLUP_EVERY: %q is not a duration such as 1m or 30s", get("CALORE_ROLLUP_EVERY", "1m")))
 	} else {
 		c.RollupEvery = d
+	}
+	if v := get("CALORE_PUBLIC_URL", ""); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			problems = append(problems, fmt.Errorf("CALORE_PUBLIC_URL: %q is not an origin like https://crm.example.edu", v))
+		} else {
+			c.PublicURL = &url.URL{Scheme: u.Scheme, Host: u.Host}
+		}
+	}
+	secureDefault := strconv.FormatBool(c.PublicURL != nil && c.PublicURL.Scheme == "https")
+	if b, err := strconv.ParseBool(get("CALORE_COOKIE_SECURE", secureDefault)); err != nil {
+		problems = append(problems, fmt.Errorf("CALORE_COOKIE_SECURE: %q is not true or false", get("CALORE_COOKIE_SECURE", "")))
+	} else {
+		c.CookieSecure = b
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("CALORE_LOG_LEVEL", "info"))); err != nil {
 		problems = append(problems, fmt.Errorf("CALORE_LOG_LEVEL: %w", err))

@@ -36,6 +36,38 @@ func TestFromEnv(t *testing.T) {
 			},
 		},
 		{
+			name: "public URL and cookie: plain http by default",
+			env:  nil,
+			check: func(t *testing.T, c config.Config) {
+				if c.PublicURL != nil || c.CookieSecure {
+					t.Errorf("public url %v, secure cookie %v", c.PublicURL, c.CookieSecure)
+				}
+			},
+		},
+		{
+			name: "an https public URL makes the cookie Secure",
+			env:  map[string]string{"CALORE_PUBLIC_URL": "https://crm.example.edu/"},
+			check: func(t *testing.T, c config.Config) {
+				if c.PublicURL == nil || c.PublicURL.String() != "https://crm.example.edu" || !c.CookieSecure {
+					t.Errorf("public url %v, secure cookie %v", c.PublicURL, c.CookieSecure)
+				}
+			},
+		},
+		{
+			name: "CALORE_COOKIE_SECURE overrides",
+			env:  map[string]string{"CALORE_PUBLIC_URL": "https://crm.example.edu", "CALORE_COOKIE_SECURE": "false"},
+			check: func(t *testing.T, c config.Config) {
+				if c.CookieSecure {
+					t.Error("CALORE_COOKIE_SECURE=false ignored")
+				}
+			},
+		},
+		{
+			name:    "bad public URL and cookie flag",
+			env:     map[string]string{"CALORE_PUBLIC_URL": "crm.example.edu/app", "CALORE_COOKIE_SECURE": "maybe"},
+			wantErr: []string{"CALORE_PUBLIC_URL", "CALORE_COOKIE_SECURE"},
+		},
+		{
 			name: "tracking defaults: no key, serve refuses",
 			env:  nil,
 			check: func(t *testing.T, c config.Config) {

@@ -1,56 +1,76 @@
 package dashboards
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"html/template"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
-	"github.com/go-echarts/go-echarts/v2/render"
 
 	"github.com/calore-crm/calore/kpi"
 )
 
-// chartMaker renders go-echarts charts as snippets for one page: every chart
-// gets a page-unique id, fills its card's width, and takes ECharts from the
+// chartMaker turns go-echarts charts into page charts: every chart gets a
+// page-unique id and fills its card's width, and ECharts comes from the
 // binary (assetsHost is this handler's /assets/ path), never from a CDN.
 type chartMaker struct {
 	assetsHost string
 	prefix     string
 	n          int
-	js         []string // script URLs the charts need, in order, without repeats
+	js         []string            // script URLs the charts need, in order, without repeats
+	last       opts.Initialization // of the chart being drawn: init, then chart
 }
 
-type snippetter interface {
-	RenderSnippet() render.ChartSnippet
+// chart is one chart on a page: an empty element and its ECharts options,
+// which page.html writes as JSON data (<script type="application/json">,
+// escaped by html/template) and assets/calore.js hands to echarts.init and
+// setOption. No chart data is ever written into script text.
+type chart struct {
+	ID       string
+	Height   string // CSS height, set by calore.js (no inline style: the CSP refuses them)
+	Theme    string
+	Renderer string
+	Options  map[string]any // go-echarts' options, JSON()
+}
+
+// goChart is what chartMaker needs of a go-echarts chart.
+type goChart interface {
+	Validate() // puts the axis data in place and prefixes the assets with AssetsHost
+	JSON() map[string]any
 	GetAssets() opts.Assets
 }
 
+// init starts a chart: its id, height and assets, go-echarts' defaults for
+// the rest (theme, renderer).
 func (c *chartMaker) init(height string) charts.GlobalOpts {
 	c.n++
-	return charts.WithInitializationOpts(opts.Initialization{
-		Width: "100%", Height: height, AssetsHost: c.assetsHost,
-		ChartID: fmt.Sprintf("%s%d", c.prefix, c.n),
-	})
+	c.last = opts.Initialization{Width: "100%", Height: height, AssetsHost: c.assetsHost, ChartID: fmt.Sprintf("%s%d", c.prefix, c.n)}
+	c.last.Validate()
+	return charts.WithInitializationOpts(c.last)
 }
 
-func (c *chartMaker) html(ch snippetter) template.HTML {
-	s := ch.RenderSnippet() // runs the chart's Validate, which prefixes its assets with AssetsHost
+// chart finishes the chart started by the last init.
+func (c *chartMaker) chart(ch goChart) chart {
+	in := c.last
+	ch.Validate()
 	for _, js := range ch.GetAssets().JSAssets.Values {
-		found := false
-		for _, have := range c.js {
-			found = found || have == js
-		}
-		if !found {
+		if !slices.Contains(c.js, js) {
 			c.js = append(c.js, js)
 		}
 	}
-	// go-echarts' element and script, as go-echarts escapes them.
-	return template.HTML(s.Element + s.Script) // #nosec G203 -- produced by go-echarts from our data, JSON-encoded
+	o := ch.JSON()
+	if b, err := json.Marshal(o); err != nil || bytes.Contains(b, []byte("__f__")) {
+		// opts.FuncOpts (JavaScript functions in options) would need script
+		// text, which the CSP and this page refuse: use plain options.
+		panic(fmt.Sprintf("dashboards: chart %s: options are not plain JSON (JavaScript function?): %v", in.ChartID, err))
+	}
+	return chart{ID: in.ChartID, Height: in.Height, Theme: in.Theme, Renderer: in.Renderer, Options: o}
 }
 
 var (
@@ -91,7 +111,7 @@ func drawFunnel(v any, c *chartMaker) view {
 	}
 	b.SetXAxis(names).AddSeries("entered", data, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}))
 	b.XYReversal()
-	return view{Charts: []template.HTML{c.html(b)}, Table: t, Notes: []string{fmt.Sprintf("First step between %s and %s (to excluded).", f.From, f.To)}}
+	return view{Charts: []chart{c.chart(b)}, Table: t, Notes: []string{fmt.Sprintf("First step between %s and %s (to excluded).", f.From, f.To)}}
 }
 
 func drawCampaigns(v any, c *chartMaker) view {
@@ -119,7 +139,7 @@ func drawCampaigns(v any, c *chartMaker) view {
 		AddSeries("clicked (human)", clicks)
 	note := fmt.Sprintf("In the period: %s sends; opened by a person %s (%s), raw %s (%s); clicked %s (%s).",
 		num(float64(ts)), num(float64(th)), pct(ratio(th, ts)), num(float64(tr)), pct(ratio(tr, ts)), num(float64(tc)), pct(ratio(tc, ts)))
-	return view{Charts: []template.HTML{c.html(l)}, Notes: []string{note}}
+	return view{Charts: []chart{c.chart(l)}, Notes: []string{note}}
 }
 
 func drawEvents(v any, c *chartMaker) view {
@@ -139,7 +159,7 @@ func drawEvents(v any, c *chartMaker) view {
 		tr, ta, te = tr+m.Registered, ta+m.Attended, te+m.Events
 	}
 	b.SetXAxis(x).AddSeries("registered", reg).AddSeries("attended", att)
-	return view{Charts: []template.HTML{c.html(b)}, Notes: []string{fmt.Sprintf("%d events: %s registered, %s attended (%s).", te, num(float64(tr)), num(float64(ta)), pct(ratio(ta, tr)))}}
+	return view{Charts: []chart{c.chart(b)}, Notes: []string{fmt.Sprintf("%d events: %s registered, %s attended (%s).", te, num(float64(tr)), num(float64(ta)), pct(ratio(ta, tr)))}}
 }
 
 func drawHeatDistribution(v any, c *chartMaker) view {
@@ -163,7 +183,7 @@ func drawHeatDistribution(v any, c *chartMaker) view {
 		n := h.Latest.Levels[lvl]
 		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d %s", lvl, kpi.HeatLabels[lvl]), num(float64(n)), pct(ratio(n, total))})
 	}
-	return view{Charts: []template.HTML{c.html(p)}, Table: t, Notes: []string{scoreNote("Heat", h.Scores)}}
+	return view{Charts: []chart{c.chart(p)}, Table: t, Notes: []string{scoreNote("Heat", h.Scores)}}
 }
 
 func drawHeatTrend(v any, c *chartMaker) view {
@@ -196,7 +216,7 @@ func drawHeatTrend(v any, c *chartMaker) view {
 	if len(h.Trend) == 1 {
 		notes = append(notes, "Only one scoring day in this period: run `calore score heat` regularly (or widen the period) for a trend.")
 	}
-	return view{Charts: []template.HTML{c.html(b)}, Notes: notes}
+	return view{Charts: []chart{c.chart(b)}, Notes: notes}
 }
 
 func drawFundraising(v any, c *chartMaker) view {
@@ -234,7 +254,7 @@ func drawFundraising(v any, c *chartMaker) view {
 		AddSeries("excellence", exc, dashed, noSymbol, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#3ba272"}))
 	note := fmt.Sprintf("%d through %s: %s EUR from %d gifts, %s of the target (%s): %s.", f.Year, f.Through, num(f.Total), f.Gifts,
 		pct(f.Total/f.Targets.Target), num(f.Targets.Target), f.Level)
-	return view{Charts: []template.HTML{c.html(l)}, Notes: []string{note,
+	return view{Charts: []chart{c.chart(l)}, Notes: []string{note,
 		fmt.Sprintf("Levels: threshold %s, target %s, excellence %s EUR.", num(f.Targets.Threshold), num(f.Targets.Target), num(f.Targets.Excellence))}}
 }
 
@@ -261,7 +281,7 @@ func drawCompanies(v any, c *chartMaker) view {
 	if len(other) > 0 {
 		notes = append(notes, "Other research contracts: "+strings.Join(other, ", ")+".")
 	}
-	return view{Charts: []template.HTML{c.html(b)}, Notes: notes}
+	return view{Charts: []chart{c.chart(b)}, Notes: notes}
 }
 
 func drawCounts(title string, cs []kpi.Count, c *chartMaker) view {
@@ -291,7 +311,7 @@ func drawCounts(title string, cs []kpi.Count, c *chartMaker) view {
 	}
 	b.SetXAxis(names).AddSeries(title, d, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}))
 	b.XYReversal()
-	return view{Charts: []template.HTML{c.html(b)}, Notes: []string{fmt.Sprintf("%s people in all.", num(float64(total)))}}
+	return view{Charts: []chart{c.chart(b)}, Notes: []string{fmt.Sprintf("%s people in all.", num(float64(total)))}}
 }
 
 func drawCountries(v any, c *chartMaker) view {
@@ -360,7 +380,7 @@ func drawClusters(v any, c *chartMaker) view {
 	for _, k := range ks {
 		s.AddSeries(fmt.Sprintf("%d: %s", k, labels[k]), byCluster[k], charts.WithItemStyleOpts(opts.ItemStyle{Color: palette[k%len(palette)]}))
 	}
-	return view{Charts: []template.HTML{c.html(s)}, Notes: []string{scoreNote("Clusters", r.Scores), fmt.Sprintf("%d organisations; x: first principal component, y: second.", len(r.Points))}}
+	return view{Charts: []chart{c.chart(s)}, Notes: []string{scoreNote("Clusters", r.Scores), fmt.Sprintf("%d organisations; x: first principal component, y: second.", len(r.Points))}}
 }
 
 func drawClusterProfiles(v any, c *chartMaker) view {
@@ -397,7 +417,7 @@ func drawCohorts(v any, c *chartMaker) view {
 		ds = append(ds, d)
 	}
 	sort.Ints(ds)
-	var ch snippetter
+	var ch goChart
 	if len(days) == 1 {
 		// One scoring day: a bar per decade reads better than one-point lines.
 		b := charts.NewBar()
@@ -441,7 +461,7 @@ func drawCohorts(v any, c *chartMaker) view {
 	if len(days) == 1 {
 		notes = append(notes, "Only one scoring day in this period: run `calore score heat` regularly (or widen the period) for the trend over time.")
 	}
-	return view{Charts: []template.HTML{c.html(ch)}, Table: t, Notes: notes}
+	return view{Charts: []chart{c.chart(ch)}, Table: t, Notes: notes}
 }
 
 func ratio(a, b int64) float64 {

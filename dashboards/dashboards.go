@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/calore-crm/calore/dashboards/saved"
 	"github.com/calore-crm/calore/internal/spreadsheet"
 	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/web"
 )
 
 //go:embed assets/echarts.min.js assets/calore.css assets/calore.js assets/LICENSE-echarts assets/NOTICE-echarts assets/LICENSE-d3
@@ -104,8 +104,13 @@ func Routes(deps Deps) http.Handler {
 	r := chi.NewRouter()
 	sub, _ := fs.Sub(assets, "assets")
 	r.Get("/assets/*", func(w http.ResponseWriter, r *http.Request) {
+		name := chi.URLParam(r, "*")
+		if fi, err := fs.Stat(sub, name); err != nil || fi.IsDir() { // no listing of the folder itself
+			s.fail(w, r, fmt.Errorf("asset %q: %w", name, calore.ErrNotFound))
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=86400")
-		http.ServeFileFS(w, r, sub, chi.URLParam(r, "*"))
+		http.ServeFileFS(w, r, sub, name)
 	})
 	r.Get("/", s.index)
 	r.Get("/data/{widget}", s.data)
@@ -221,12 +226,16 @@ func (s *server) save(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("saving a dashboard needs a signed-in user: %w", calore.ErrForbidden))
 		return
 	}
-	if !sameOrigin(r) {
+	if !web.SameOrigin(r) {
 		s.fail(w, r, fmt.Errorf("cross-site form: %w", calore.ErrForbidden))
 		return
 	}
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, fmt.Errorf("%w: %w", calore.ErrInvalid, err))
+		return
+	}
+	if field := web.BadText(r.PostForm); field != "" {
+		s.fail(w, r, fmt.Errorf("%w: %s holds a NUL byte or is not UTF-8 text", calore.ErrInvalid, field))
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))
@@ -261,7 +270,7 @@ func (s *server) remove(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("deleting a dashboard needs a signed-in user: %w", calore.ErrForbidden))
 		return
 	}
-	if !sameOrigin(r) {
+	if !web.SameOrigin(r) {
 		s.fail(w, r, fmt.Errorf("cross-site form: %w", calore.ErrForbidden))
 		return
 	}
@@ -275,17 +284,6 @@ func (s *server) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, s.base+"/", http.StatusSeeOther)
-}
-
-// sameOrigin refuses forms posted from another site (browsers send Origin
-// on POST; a request without it is not from a browser form of another site).
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" || o == "null" && r.Header.Get("Sec-Fetch-Site") == "same-origin" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
 }
 
 // data serves one widget's data as JSON, with the filters it was computed

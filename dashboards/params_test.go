@@ -2,7 +2,6 @@ package dashboards
 
 import (
 	"errors"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"testing"
@@ -67,31 +66,6 @@ func TestNum(t *testing.T) {
 	for in, want := range map[float64]string{0: "0", 12: "12", 1234: "1,234", 1234567.5: "1,234,567.50", -2500: "-2,500", 999.99: "999.99"} {
 		if got := num(in); got != want {
 			t.Errorf("num(%v) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestSameOrigin(t *testing.T) {
-	tests := []struct {
-		origin, site string
-		want         bool
-	}{
-		{"", "", true},
-		{"http://example.com", "", true},
-		{"http://evil.example", "", false},
-		{"null", "same-origin", true},
-		{"null", "cross-site", false},
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest("POST", "http://example.com/dashboards/my", nil)
-		if tt.origin != "" {
-			r.Header.Set("Origin", tt.origin)
-		}
-		if tt.site != "" {
-			r.Header.Set("Sec-Fetch-Site", tt.site)
-		}
-		if got := sameOrigin(r); got != tt.want {
-			t.Errorf("origin %q site %q: %v, want %v", tt.origin, tt.site, got, tt.want)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"context"
 	"fmt"
-	"html/template"
 	"strings"
 
 	"github.com/calore-crm/calore/kpi"
@@ -24,7 +23,7 @@ type widget struct {
 
 // view is a drawn widget.
 type view struct {
-	Charts []template.HTML // go-echarts snippets (element and script)
+	Charts []chart // elements with their ECharts options as JSON data
 	Table  *table
 	Notes  []string // as-of dates, model versions, totals
 }

@@ -229,11 +229,8 @@ func saveEmails(ctx context.Context, tx pgx.Tx, p *calore.Person) error {
 			WHERE person_emails.person_id = excluded.person_id
 			RETURNING id`, p.ID, e.Type, e.Address, e.LastConfirmedAt).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			var holder int64
-			if err := tx.QueryRow(ctx, `SELECT person_id FROM person_emails WHERE address_norm = $1`, calore.NormaliseEmail(e.Address)).Scan(&holder); err != nil {
-				return fmt.Errorf("save email %q: %w", e.Address, err)
-			}
-			return calore.Errorf(calore.ErrConflict, "email %s belongs to person %d", e.Address, holder)
+			// not who holds it: the caller may not be allowed to see that person
+			return calore.Errorf(calore.ErrConflict, "email %s belongs to another person", e.Address)
 		}
 		if err != nil {
 			return fmt.Errorf("save email %q: %w", e.Address, err)

@@ -293,23 +293,67 @@ func (t *table[T]) list(ctx context.Context, db DB, f Filter) ([]*T, error) {
 
 // translate turns constraint violations into domain error kinds: a unique
 // value taken is a conflict, a broken check or a missing referenced record
-// is invalid input.
+// is invalid input. The message is Calore's own, naming the column or the
+// rule, never PostgreSQL's text (its detail quotes the values, of this row
+// or another one); the PostgreSQL error stays in the chain for the log.
 func translate(err error) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return err
 	}
+	cols := keyColumns(pe)
+	var e *calore.Error
 	switch pe.Code {
 	case "23505": // unique_violation
-		return fmt.Errorf("%w: %s (%s)", calore.ErrConflict, pe.Detail, pe.ConstraintName)
-	case "23503", "23514", "23502", "22P02", "22003", "22007", "22008": // foreign key, check, not null, bad text, out of range, bad date
-		msg := pe.Detail
-		if msg == "" {
-			msg = pe.Message
-		}
-		return fmt.Errorf("%w: %s (%s)", calore.ErrInvalid, msg, pe.ConstraintName)
+		e = calore.Errorf(calore.ErrConflict, "another record already has this %s", orWord(cols, "value"))
+	case "23503": // foreign_key_violation
+		e = calore.FieldError(cols, "refers to a record that does not exist, or is still referred to")
+	case "23514", "23P01": // check, exclusion
+		e = calore.Errorf(calore.ErrInvalid, "a value breaks the rule %s", orWord(pe.ConstraintName, "of the record"))
+	case "23502": // not_null_violation
+		e = calore.FieldError(pe.ColumnName, "is required")
+	case "22P02", "22003", "22007", "22008", "22001": // bad text, out of range, bad date, too long
+		e = calore.FieldError(pe.ColumnName, "a value has the wrong format or is out of range")
+	case "22021", "22P05": // NUL byte or invalid UTF-8
+		e = calore.FieldError(pe.ColumnName, "text holds a NUL byte or is not UTF-8")
+	default:
+		return err
 	}
-	return err
+	return &storeError{err: e, pg: pe}
+}
+
+// storeError is a translated PostgreSQL error: its kind and message for the
+// caller, the original for the log (errors.As finds both).
+type storeError struct {
+	err *calore.Error
+	pg  *pgconn.PgError
+}
+
+func (e *storeError) Error() string   { return e.err.Error() }
+func (e *storeError) Unwrap() []error { return []error{e.err, e.pg} }
+
+// keyColumns are the columns a constraint error names in its detail,
+// "Key (a, b)=(…) …", without the values.
+func keyColumns(pe *pgconn.PgError) string {
+	if pe.ColumnName != "" {
+		return pe.ColumnName
+	}
+	rest, ok := strings.CutPrefix(pe.Detail, "Key (")
+	if !ok {
+		return ""
+	}
+	cols, _, ok := strings.Cut(rest, ")=(")
+	if !ok {
+		return ""
+	}
+	return cols
+}
+
+func orWord(s, word string) string {
+	if s == "" {
+		return word
+	}
+	return s
 }
 
 // Filter narrows a List. Zero fields do not filter; narrowing on a column the

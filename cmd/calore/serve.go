@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/calore-crm/calore/access"
 	"github.com/calore-crm/calore/api"
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/dashboards"
@@ -169,6 +170,8 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 		Dashboards: dash,
 		// the proxies whose X-Forwarded-For names a login's client (throttle, audit)
 		TrustedProxies: cfg.Tracking.TrustedProxies,
+		PublicURL:      cfg.PublicURL,
+		Access:         access.Options{SecureCookie: cfg.CookieSecure},
 	})
 	if err != nil {
 		return err
