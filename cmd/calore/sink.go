@@ -22,6 +22,7 @@ import (
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/ingest/sink"
 	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/warehouse"
 )
 
@@ -48,6 +49,13 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 		return err
 	}
 	defer conn.Close()
+	// The data keys that open sealed personal fields (docs/gdpr.md): the
+	// sink only reads them.
+	pool, err := postgres.Open(ctx, cfg.PostgresDSN)
+	if err != nil {
+		return fmt.Errorf("sink: data keys: %w", err)
+	}
+	defer pool.Close()
 
 	promReg := newPromRegistry()
 	s, err := sink.New(sink.Config{
@@ -58,6 +66,7 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 		BatchSize:       *batchSize,
 		FlushInterval:   *flushInterval,
 		BackoffMax:      *backoffMax,
+		Keys:            postgres.NewStore(pool),
 	}, conn, reg, sink.NewMetrics(promReg), logger)
 	if err != nil {
 		return err

@@ -30,6 +30,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/calore-crm/calore"
+	"github.com/calore-crm/calore/ingest/pii"
+	"github.com/calore-crm/calore/postgres"
 )
 
 var (
@@ -190,8 +192,8 @@ func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("relay: claim outbox rows: %w", err)
 	}
 	var (
-		ids  []int64
-		msgs []kafka.Message
+		ids []int64
+		evs []calore.Event
 	)
 	for rows.Next() {
 		var (
@@ -205,22 +207,27 @@ func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 		}
 		ev.Time = ev.Time.UTC()
 		ev.Payload = payload
-		value, err := json.Marshal(ev)
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("relay: encode outbox row %d: %w", id, err)
-		}
-		ids = append(ids, id)
-		msgs = append(msgs, kafka.Message{Key: []byte(ev.AggregateID), Value: value, Headers: []kafka.Header{
-			{Key: "calore-type", Value: []byte(ev.Type)},
-			{Key: "calore-outbox-id", Value: []byte(strconv.FormatInt(id, 10))},
-		}})
+		ids, evs = append(ids, id), append(evs, ev)
 	}
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("relay: claim outbox rows: %w", err)
 	}
 	if len(ids) == 0 {
 		return 0, tx.Commit(ctx)
+	}
+	if err := r.seal(ctx, ids, evs); err != nil {
+		return 0, err
+	}
+	msgs := make([]kafka.Message, len(evs))
+	for i, ev := range evs {
+		value, err := json.Marshal(ev)
+		if err != nil {
+			return 0, fmt.Errorf("relay: encode outbox row %d: %w", ids[i], err)
+		}
+		msgs[i] = kafka.Message{Key: []byte(ev.AggregateID), Value: value, Headers: []kafka.Header{
+			{Key: "calore-type", Value: []byte(ev.Type)},
+			{Key: "calore-outbox-id", Value: []byte(strconv.FormatInt(ids[i], 10))},
+		}}
 	}
 	if err := r.w.WriteMessages(ctx, msgs...); err != nil {
 		return 0, fmt.Errorf("relay: publish %d outbox rows (%d…%d) to %s: %w", len(ids), ids[0], ids[len(ids)-1], r.cfg.Topic, err)
@@ -235,6 +242,55 @@ func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 	r.metrics.BatchSize.Observe(float64(len(ids)))
 	r.metrics.PublishSeconds.Observe(time.Since(start).Seconds())
 	return len(ids), nil
+}
+
+// seal replaces the personal fields of the events' payloads by values
+// sealed with the data keys of the people they are about (ingest/pii,
+// docs/gdpr.md), creating missing keys. The keys are committed before
+// anything is published, so that a consumer always finds them; an outbox
+// row is never published with its personal fields in clear.
+func (r *Relay) seal(ctx context.Context, ids []int64, evs []calore.Event) error {
+	docs := make([]*pii.Doc, len(evs))
+	var people []int64
+	seen := map[int64]bool{}
+	for i, ev := range evs {
+		d, err := pii.ForSealing(ev.Type, ev.Payload)
+		if err != nil {
+			return fmt.Errorf("relay: outbox row %d: %w", ids[i], err)
+		}
+		docs[i] = d
+		if d == nil {
+			continue
+		}
+		for _, p := range d.People() {
+			if !seen[p] {
+				seen[p] = true
+				people = append(people, p)
+			}
+		}
+	}
+	if len(people) == 0 {
+		return nil
+	}
+	dk, err := postgres.NewStore(r.pool).PersonKeys(ctx, people)
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	keys := make(map[int64]pii.Key, len(dk))
+	for p, k := range dk {
+		keys[p] = pii.Key{ID: k.ID, Secret: k.Secret}
+	}
+	for i, d := range docs {
+		if d == nil {
+			continue
+		}
+		sealed, err := d.Seal(keys)
+		if err != nil {
+			return fmt.Errorf("relay: seal outbox row %d: %w", ids[i], err)
+		}
+		evs[i].Payload = sealed
+	}
+	return nil
 }
 
 // Backlog returns the number of unpublished rows and the age of the oldest.

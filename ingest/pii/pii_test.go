@@ -1,0 +1,154 @@
+package pii_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/calore-crm/calore/ingest/pii"
+)
+
+func key(t *testing.T, id int64) pii.Key {
+	t.Helper()
+	s, err := pii.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pii.Key{ID: id, Secret: s}
+}
+
+// TestSealOpen: the personal fields of each kind of payload are sealed (their
+// text is nowhere in the sealed payload), open with the keys to the same
+// values, and open as null without them.
+func TestSealOpen(t *testing.T) {
+	tests := []struct {
+		name, typ, payload string
+		people             []int64
+		secret             []string // texts that must not survive sealing
+		clear              []string // fields that stay in clear
+	}{
+		{"person", "person.created", `{"id":42,"kind":"alumnus","first_name":"Ada","last_name":"Lovelace","emails":[{"type":"personal","address":"ada@example.org"}],"phones":[{"number":"+39 02 1234"}],"extra":{"note":"likes maths"},"tags":[],"status":"active","version":1}`,
+			[]int64{42}, []string{"Ada", "Lovelace", "ada@example.org", "1234", "likes maths"}, []string{"id", "kind", "status", "version", "tags"}},
+		{"interaction", "interaction.created", `{"id":5,"person_id":42,"channel":"meeting","subject":"Bequest","notes":"Ada plans a bequest"}`,
+			[]int64{42}, []string{"Bequest", "bequest"}, []string{"id", "person_id", "channel"}},
+		{"collaboration of two", "collaboration.updated", `{"id":3,"person_id":42,"counterpart_id":7,"kind":"mentoring","notes":"Ada mentors Bob"}`,
+			[]int64{7, 42}, []string{"mentors"}, []string{"kind", "counterpart_id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := pii.ForSealing(tt.typ, []byte(tt.payload))
+			if err != nil || d == nil {
+				t.Fatalf("ForSealing: %v, %v", d, err)
+			}
+			if got := d.People(); !equal(got, tt.people) {
+				t.Fatalf("people %v, want %v", got, tt.people)
+			}
+			keys := map[int64]pii.Key{}
+			byID := map[int64][]byte{}
+			for i, p := range tt.people {
+				keys[p] = key(t, int64(100+i))
+				byID[keys[p].ID] = keys[p].Secret
+			}
+			sealed, err := d.Seal(keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tt.secret {
+				if bytes.Contains(sealed, []byte(s)) {
+					t.Errorf("%q readable in the sealed payload %s", s, sealed)
+				}
+			}
+			var in, sl map[string]json.RawMessage
+			_ = json.Unmarshal([]byte(tt.payload), &in)
+			_ = json.Unmarshal(sealed, &sl)
+			for _, f := range tt.clear {
+				if !bytes.Equal(in[f], sl[f]) {
+					t.Errorf("%s: %s, want it in clear: %s", f, sl[f], in[f])
+				}
+			}
+			o, err := pii.ForOpening(sealed)
+			if err != nil || o == nil {
+				t.Fatalf("ForOpening: %v, %v", o, err)
+			}
+			opened, erased, err := o.Open(byID)
+			if err != nil || erased != 0 {
+				t.Fatalf("Open: %d erased, %v", erased, err)
+			}
+			var op map[string]any
+			var want map[string]any
+			_ = json.Unmarshal(opened, &op)
+			_ = json.Unmarshal([]byte(tt.payload), &want)
+			if a, b := mustJSON(op), mustJSON(want); a != b {
+				t.Errorf("opened %s, want %s", a, b)
+			}
+			// Destroy one key (erasure of one of the people): every sealed
+			// field reads as null, nothing fails.
+			o, _ = pii.ForOpening(sealed)
+			delete(byID, keys[tt.people[len(tt.people)-1]].ID)
+			opened, erased, err = o.Open(byID)
+			if err != nil || erased == 0 {
+				t.Fatalf("Open without a key: %d erased, %v", erased, err)
+			}
+			for _, s := range tt.secret {
+				if bytes.Contains(opened, []byte(s)) {
+					t.Errorf("%q readable without the key: %s", s, opened)
+				}
+			}
+		})
+	}
+}
+
+// TestSealNothing: types and payloads with nothing to seal are left alone
+// (and need no key).
+func TestSealNothing(t *testing.T) {
+	for _, c := range []struct{ typ, payload string }{
+		{"organisation.created", `{"id":1,"legal_name":"ACME"}`},
+		{"person.erased", `{"id":42,"person_id":42,"merged_ids":[],"reason":"ticket 1"}`},
+		{"interaction.created", `{"id":5,"organisation_id":3,"notes":"call"}`},
+		{"interaction.created", `{"id":5,"person_id":42,"channel":"email","notes":""}`},
+		{"registration.created", `{"id":5,"person_id":42,"status":"registered"}`},
+	} {
+		d, err := pii.ForSealing(c.typ, []byte(c.payload))
+		if err != nil || d != nil {
+			t.Errorf("%s %s: %v, %v; want nothing to seal", c.typ, c.payload, d, err)
+		}
+	}
+	if d, err := pii.ForOpening([]byte(`{"id":1,"notes":"{\"enc\":\"v1:1:AAAA\"}"}`)); err != nil || d != nil {
+		t.Errorf("a string that looks sealed was taken for a sealed value: %v %v", d, err)
+	}
+}
+
+// TestSwappedField: a sealed value moved to another field does not open
+// (the field name is authenticated).
+func TestSwappedField(t *testing.T) {
+	k := key(t, 9)
+	d, _ := pii.ForSealing("interaction.created", []byte(`{"id":5,"person_id":42,"subject":"a","notes":"secret"}`))
+	sealed, err := d.Seal(map[int64]pii.Key{42: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(sealed, &m)
+	m["subject"], m["notes"] = m["notes"], m["subject"]
+	swapped, _ := json.Marshal(m)
+	o, _ := pii.ForOpening(swapped)
+	opened, erased, err := o.Open(map[int64][]byte{9: k.Secret})
+	if err != nil || erased != 2 || strings.Contains(string(opened), "secret") {
+		t.Errorf("swapped fields opened: %s (%d erased, %v)", opened, erased, err)
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
