@@ -163,19 +163,24 @@ func (d *Doc) Seal(keys map[int64]Key) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range d.seal {
-		nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(d.fields[f])+aead.Overhead())
-		if _, err := rand.Read(nonce); err != nil {
-			return nil, fmt.Errorf("pii: nonce: %w", err)
-		}
-		data := aead.Seal(nonce, nonce, d.fields[f], additional(kidS, f))
-		v, err := json.Marshal(struct {
-			Enc string `json:"enc"`
-		}{Version + ":" + kidS + ":" + base64.RawStdEncoding.EncodeToString(data)})
-		if err != nil {
-			return nil, fmt.Errorf("pii: encode sealed %s: %w", f, err)
-		}
-		d.fields[f] = v
+	ns := aead.NonceSize()
+	nonces := make([]byte, ns*len(d.seal))
+	if _, err := rand.Read(nonces); err != nil {
+		return nil, fmt.Errorf("pii: nonce: %w", err)
+	}
+	enc := base64.RawStdEncoding
+	for i, f := range d.seal {
+		plain := d.fields[f]
+		data := make([]byte, ns, ns+len(plain)+aead.Overhead())
+		copy(data, nonces[i*ns:])
+		data = aead.Seal(data, data, plain, additional(kidS, f))
+		// {"enc":"v1:<kids>:<base64>"}: no character here needs escaping
+		v := make([]byte, 0, len(sealedMark)+len(kidS)+1+enc.EncodedLen(len(data))+2)
+		v = append(v, sealedMark...)
+		v = append(v, kidS...)
+		v = append(v, ':')
+		v = enc.AppendEncode(v, data)
+		d.fields[f] = append(v, '"', '}')
 	}
 	out, err := json.Marshal(d.fields)
 	if err != nil {
