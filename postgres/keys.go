@@ -14,14 +14,15 @@ import (
 type DataKey struct {
 	ID       int64 // the kid written next to sealed values
 	PersonID int64
-	Secret   []byte // 32 bytes, AES-256
+	Secret   []byte // as stored: 32 bytes (AES-256), or wrapped by a master key (ingest/pii.Wrapper)
 }
 
 // PersonKeys returns the data keys of people, by person id, creating those
-// that do not exist yet. Each creation commits at once (the store should
-// run on a pool, not a transaction): a consumer must find the key before
-// the first message sealed with it reaches Kafka.
-func (s *Store) PersonKeys(ctx context.Context, people []int64) (map[int64]DataKey, error) {
+// that do not exist yet: 32 random bytes, passed through wrap (nil: stored
+// as they are). Each creation commits at once (the store should run on a
+// pool, not a transaction): a consumer must find the key before the first
+// message sealed with it reaches Kafka.
+func (s *Store) PersonKeys(ctx context.Context, people []int64, wrap func(person int64, secret []byte) ([]byte, error)) (map[int64]DataKey, error) {
 	out := make(map[int64]DataKey, len(people))
 	want := people
 	for attempt := 0; attempt < 3 && len(want) > 0; attempt++ {
@@ -30,8 +31,15 @@ func (s *Store) PersonKeys(ctx context.Context, people []int64) (map[int64]DataK
 		if _, err := rand.Read(buf); err != nil {
 			return nil, fmt.Errorf("data keys: random: %w", err)
 		}
-		for i := range want {
+		for i, p := range want {
 			secrets[i] = buf[32*i : 32*(i+1) : 32*(i+1)]
+			if wrap != nil {
+				w, err := wrap(p, secrets[i])
+				if err != nil {
+					return nil, fmt.Errorf("data keys: wrap: %w", err)
+				}
+				secrets[i] = w
+			}
 		}
 		rows, err := s.db.Query(ctx, query("keys_for_people.sql"), want, secrets)
 		if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,18 +29,41 @@ import (
 // changes, tracking or dead-letter topics, read raw from offset 0, and a
 // fresh sink consuming every topic from offset 0 into a fresh warehouse
 // stores the other person in clear and the erased one nowhere.
+// With a master key (CALORE_DATA_KEY_MASTER) the keys PostgreSQL holds
+// open nothing on their own, before the erasure too.
 // Seen failing with the relay's sealing disabled (relay.seal returning nil
-// at once: every needle found in calore.changes) and with the key's
+// at once: every needle found in calore.changes), with the key's
 // destruction disabled (erase_keys.sql deleting nothing: every needle found
-// once the sealed fields are opened with the keys left in PostgreSQL).
+// once the sealed fields are opened with the keys left in PostgreSQL), and
+// with the wrapping disabled (Wrapper.Wrap returning the key: the keys in
+// PostgreSQL alone opened every sealed field).
 func TestErasureShredsKafka(t *testing.T) {
 	t.Parallel()
+	master, _ := pii.NewSecret()
+	for _, tt := range []struct {
+		name   string
+		master string
+	}{
+		{"keys in clear", ""},
+		{"keys wrapped by a master key", base64.StdEncoding.EncodeToString(master)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			erasureShredsKafka(t, tt.master)
+		})
+	}
+}
+
+func erasureShredsKafka(t *testing.T, master string) {
 	ctx := context.Background()
 	base := testEnv(t)
 	bi := base("CALORE_CLICKHOUSE_DATABASE") + "_bi"
 	getenv := func(k string) string {
-		if k == "CALORE_CLICKHOUSE_BI_DATABASE" {
+		switch k {
+		case "CALORE_CLICKHOUSE_BI_DATABASE":
 			return bi
+		case "CALORE_DATA_KEY_MASTER":
+			return master
 		}
 		return base(k)
 	}
@@ -120,8 +144,22 @@ func TestErasureShredsKafka(t *testing.T) {
 	topics := []string{cfg.KafkaTopicPrefix + ingest.TopicChanges, cfg.KafkaTopicPrefix + ingest.TopicTracking, cfg.KafkaTopicPrefix + ingest.TopicDeadLetter}
 	// Sealed on the way: unreadable in Kafka without the keys even before
 	// the erasure (the warehouse above has them: the sink opened them).
-	if found := scanTopics(t, nil, cfg.KafkaBrokers, topics, needles); len(found) > 0 {
+	if found := scanTopics(t, nil, nil, cfg.KafkaBrokers, topics, needles); len(found) > 0 {
 		t.Errorf("before the erasure, readable in Kafka: %v", found)
+	}
+	wrapper, err := pii.NewWrapper(cfg.DataKeyMaster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrapper != nil {
+		// PostgreSQL alone (a dump) opens nothing; with the master key it
+		// opens the person (the search works)
+		if found := scanTopics(t, s, nil, cfg.KafkaBrokers, topics, needles); len(found) > 0 {
+			t.Errorf("before the erasure, the keys in PostgreSQL alone open: %v", found)
+		}
+		if found := scanTopics(t, s, wrapper, cfg.KafkaBrokers, topics, needles); len(found) == 0 {
+			t.Errorf("before the erasure, the keys unwrapped by the master key open nothing")
+		}
 	}
 
 	out.Reset()
@@ -134,7 +172,7 @@ func TestErasureShredsKafka(t *testing.T) {
 		t.Errorf("the erased person's data key: %d rows, %v", keys, err)
 	}
 	// After it, not even with every key left in PostgreSQL.
-	if found := scanTopics(t, s, cfg.KafkaBrokers, topics, needles); len(found) > 0 {
+	if found := scanTopics(t, s, wrapper, cfg.KafkaBrokers, topics, needles); len(found) > 0 {
 		t.Errorf("after the erasure, readable in Kafka: %v", found)
 	}
 
@@ -177,10 +215,10 @@ func TestErasureShredsKafka(t *testing.T) {
 
 // scanTopics reads every message of topics from offset 0 with a plain
 // reader (no consumer group) and returns the needles found, case-insensitively,
-// in any key, value or header, as they are and with every sealed field
-// opened with the data keys PostgreSQL still holds (what someone holding
-// both could read).
-func scanTopics(t *testing.T, keys *postgres.Store, brokers, topics, needles []string) []string {
+// in any key, value or header, as they are and, when keys is not nil, with
+// every sealed field opened with the data keys PostgreSQL still holds,
+// unwrapped by wrapper when not nil (what someone holding both could read).
+func scanTopics(t *testing.T, keys *postgres.Store, wrapper *pii.Wrapper, brokers, topics, needles []string) []string {
 	t.Helper()
 	var found []string
 	for _, topic := range topics {
@@ -210,7 +248,12 @@ func scanTopics(t *testing.T, keys *postgres.Store, brokers, topics, needles []s
 						}
 						secrets := map[int64][]byte{}
 						for id, k := range dk {
-							secrets[id] = k.Secret
+							secrets[id] = k.Secret // a wrapped key as it is: what a dump alone gives
+							if wrapper != nil {
+								if secrets[id], err = wrapper.Unwrap(k.PersonID, k.Secret); err != nil {
+									t.Fatal(err)
+								}
+							}
 						}
 						opened, _, err := d.Open(secrets)
 						if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/ingest/sink"
 	"github.com/calore-crm/calore/kpi"
@@ -56,6 +57,10 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 		return fmt.Errorf("sink: data keys: %w", err)
 	}
 	defer pool.Close()
+	wrapper, err := pii.NewWrapper(cfg.DataKeyMaster)
+	if err != nil {
+		return err
+	}
 
 	promReg := newPromRegistry()
 	s, err := sink.New(sink.Config{
@@ -67,6 +72,7 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 		FlushInterval:   *flushInterval,
 		BackoffMax:      *backoffMax,
 		Keys:            postgres.NewStore(pool),
+		KeyWrapper:      wrapper,
 	}, conn, reg, sink.NewMetrics(promReg), logger)
 	if err != nil {
 		return err

@@ -55,6 +55,63 @@ func NewSecret() ([]byte, error) {
 	return b, nil
 }
 
+// WrappedSize is the size of a data key wrapped by a master key: nonce,
+// key, GCM tag.
+const WrappedSize = 12 + KeySize + 16
+
+// Wrapper wraps data keys with a master key (CALORE_DATA_KEY_MASTER), so
+// that the key table alone opens nothing. A nil *Wrapper wraps nothing.
+type Wrapper struct{ aead cipher.AEAD }
+
+// NewWrapper returns a wrapper for a 32-byte master key; nil for none.
+func NewWrapper(master []byte) (*Wrapper, error) {
+	if len(master) == 0 {
+		return nil, nil
+	}
+	aead, err := newAEAD([][]byte{master})
+	if err != nil {
+		return nil, fmt.Errorf("pii: master key: %w", err)
+	}
+	return &Wrapper{aead: aead}, nil
+}
+
+func wrapAD(person int64) []byte {
+	return []byte("calore-data-key|" + Version + "|" + strconv.FormatInt(person, 10))
+}
+
+// Wrap returns a person's new data key as it is to be stored.
+func (w *Wrapper) Wrap(person int64, secret []byte) ([]byte, error) {
+	if w == nil {
+		return secret, nil
+	}
+	nonce := make([]byte, w.aead.NonceSize(), WrappedSize)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("pii: nonce: %w", err)
+	}
+	return w.aead.Seal(nonce, nonce, secret, wrapAD(person)), nil
+}
+
+// ErrWrapped: a stored data key is wrapped and no (or another) master key
+// is configured. Never a reason to treat the key as destroyed.
+var ErrWrapped = errors.New("pii: data key wrapped by a master key this process does not have (CALORE_DATA_KEY_MASTER)")
+
+// Unwrap returns a stored data key in clear. A key stored before a master
+// key was configured (32 bytes) is returned as it is.
+func (w *Wrapper) Unwrap(person int64, stored []byte) ([]byte, error) {
+	switch {
+	case len(stored) == KeySize:
+		return stored, nil
+	case len(stored) != WrappedSize || w == nil:
+		return nil, ErrWrapped
+	}
+	ns := w.aead.NonceSize()
+	secret, err := w.aead.Open(nil, stored[:ns], stored[ns:], wrapAD(person))
+	if err != nil {
+		return nil, ErrWrapped
+	}
+	return secret, nil
+}
+
 // sealedMark is how a sealed value begins once the relay has encoded it.
 var sealedMark = []byte(`{"enc":"` + Version + `:`)
 

@@ -170,3 +170,39 @@ func BenchmarkSeal(b *testing.B) {
 		}
 	}
 }
+
+// TestWrap: a wrapped data key unwraps with the master key and the person it
+// was made for only; a key stored in clear passes through.
+func TestWrap(t *testing.T) {
+	master, _ := pii.NewSecret()
+	other, _ := pii.NewSecret()
+	w, err := pii.NewWrapper(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wo, _ := pii.NewWrapper(other)
+	secret, _ := pii.NewSecret()
+	stored, err := w.Wrap(42, secret)
+	if err != nil || len(stored) != pii.WrappedSize || bytes.Contains(stored, secret) {
+		t.Fatalf("wrapped: %x, %v", stored, err)
+	}
+	if got, err := w.Unwrap(42, stored); err != nil || !bytes.Equal(got, secret) {
+		t.Errorf("unwrap: %x, %v", got, err)
+	}
+	var none *pii.Wrapper
+	for name, try := range map[string]func() ([]byte, error){
+		"another person":     func() ([]byte, error) { return w.Unwrap(43, stored) },
+		"another master key": func() ([]byte, error) { return wo.Unwrap(42, stored) },
+		"no master key":      func() ([]byte, error) { return none.Unwrap(42, stored) },
+	} {
+		if got, err := try(); err == nil {
+			t.Errorf("%s unwrapped it: %x", name, got)
+		}
+	}
+	if got, err := w.Unwrap(42, secret); err != nil || !bytes.Equal(got, secret) {
+		t.Errorf("a key stored in clear: %x, %v", got, err)
+	}
+	if got, err := none.Wrap(42, secret); err != nil || !bytes.Equal(got, secret) {
+		t.Errorf("no master key wraps: %x, %v", got, err)
+	}
+}

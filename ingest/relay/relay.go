@@ -53,6 +53,9 @@ type Config struct {
 	BatchSize    int           // rows per transaction (default 500)
 	PollInterval time.Duration // look for rows at least this often (default 1s)
 	BackoffMax   time.Duration // cap of the retry delay after a failure (default 30s)
+	// KeyWrapper wraps the data keys the relay creates (CALORE_DATA_KEY_MASTER;
+	// nil: stored as they are).
+	KeyWrapper *pii.Wrapper
 }
 
 func (c *Config) defaults() {
@@ -272,13 +275,18 @@ func (r *Relay) seal(ctx context.Context, ids []int64, evs []calore.Event) error
 	if len(people) == 0 {
 		return nil
 	}
-	dk, err := postgres.NewStore(r.pool).PersonKeys(ctx, people)
+	w := r.cfg.KeyWrapper
+	dk, err := postgres.NewStore(r.pool).PersonKeys(ctx, people, w.Wrap)
 	if err != nil {
 		return fmt.Errorf("relay: %w", err)
 	}
 	keys := make(map[int64]pii.Key, len(dk))
 	for p, k := range dk {
-		keys[p] = pii.Key{ID: k.ID, Secret: k.Secret}
+		secret, err := w.Unwrap(p, k.Secret)
+		if err != nil {
+			return fmt.Errorf("relay: data key %d of person %d: %w", k.ID, p, err)
+		}
+		keys[p] = pii.Key{ID: k.ID, Secret: secret}
 	}
 	for i, d := range docs {
 		if d == nil {

@@ -2,10 +2,12 @@ package sink
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/postgres"
 )
 
@@ -28,6 +30,7 @@ const maxCachedKeys = 1 << 20
 // concurrent use.
 type keyring struct {
 	store    KeyStore
+	wrapper  *pii.Wrapper // nil: keys stored in clear
 	logger   *slog.Logger
 	min, max time.Duration // retry delays while PostgreSQL fails
 
@@ -68,7 +71,11 @@ func (k *keyring) get(ctx context.Context, kids []int64) (map[int64][]byte, erro
 	for {
 		var err error
 		if found, err = k.store.DataKeys(ctx, miss); err == nil {
-			break
+			// a key this process cannot unwrap is not a destroyed key:
+			// retried (and logged) like an unreachable store
+			if err = k.unwrap(found); err == nil {
+				break
+			}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -100,6 +107,19 @@ func (k *keyring) get(ctx context.Context, kids []int64) (map[int64][]byte, erro
 		out[id] = dk.Secret
 	}
 	return out, nil
+}
+
+// unwrap replaces wrapped secrets by the keys themselves.
+func (k *keyring) unwrap(found map[int64]postgres.DataKey) error {
+	for id, dk := range found {
+		secret, err := k.wrapper.Unwrap(dk.PersonID, dk.Secret)
+		if err != nil {
+			return fmt.Errorf("data key %d: %w", id, err)
+		}
+		dk.Secret = secret
+		found[id] = dk
+	}
+	return nil
 }
 
 // forget drops the cached keys of erased people.

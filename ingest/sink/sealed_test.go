@@ -35,7 +35,7 @@ func TestSealedFields(t *testing.T) {
 	pool := pgtest.New(t)
 	store := postgres.NewStore(pool)
 	const kept, erased = 701, 702
-	dk, err := store.PersonKeys(ctx, []int64{kept, erased})
+	dk, err := store.PersonKeys(ctx, []int64{kept, erased}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,9 @@ type Config struct {
 	// Keys opens the personal fields `calore relay` sealed (ingest/pii,
 	// docs/gdpr.md). Without it every sealed field is stored as erased.
 	Keys KeyStore
+	// KeyWrapper unwraps the data keys when a master key wraps them
+	// (CALORE_DATA_KEY_MASTER).
+	KeyWrapper *pii.Wrapper
 }
 
 func (c *Config) defaults() {
@@ -120,7 +123,7 @@ func New(cfg Config, conn driver.Conn, reg *schemas.Registry, metrics *Metrics, 
 	}
 	return &Sink{cfg: cfg, conn: conn, reg: reg, metrics: metrics, logger: logger,
 		decoders: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		keys:     &keyring{store: cfg.Keys, logger: logger, min: cfg.BackoffMin, max: cfg.BackoffMax}}, nil
+		keys:     &keyring{store: cfg.Keys, wrapper: cfg.KeyWrapper, logger: logger, min: cfg.BackoffMin, max: cfg.BackoffMax}}, nil
 }
 
 // batch is what has been fetched since the last flush.

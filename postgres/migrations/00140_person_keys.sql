@@ -10,7 +10,8 @@
 CREATE TABLE person_keys (
     kid        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     person_id  bigint NOT NULL UNIQUE,
-    secret     bytea  NOT NULL CHECK (length(secret) = 32),
+    -- 32 bytes, or 60 when wrapped by CALORE_DATA_KEY_MASTER (nonce, key, tag)
+    secret     bytea  NOT NULL CHECK (length(secret) IN (32, 60)),
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
