@@ -29,8 +29,9 @@ var PersonalFields = map[string]Personal{
 	// What the store's erasure keeps (docs/gdpr.md) stays in clear; names,
 	// emails, phones, birth date, address, alumni fields, tags, extra
 	// fields, sources… are sealed.
+	// "erased" marks an outbox row the store's erasure scrubbed.
 	"person": {People: []string{"id"}, Keep: []string{
-		"id", "kind", "status", "merged_into", "offices", "is_minor", "version", "created_at", "updated_at"}},
+		"id", "kind", "status", "merged_into", "offices", "is_minor", "version", "created_at", "updated_at", "erased"}},
 	"interaction":       {People: []string{"person_id"}, Seal: []string{"subject", "notes"}},
 	"donation":          {People: []string{"person_id"}, Seal: []string{"purpose_detail"}},
 	"collaboration":     {People: []string{"person_id", "counterpart_id"}, Seal: []string{"notes", "role"}},
