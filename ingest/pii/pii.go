@@ -143,6 +143,9 @@ func ForSealing(typ string, payload []byte) (*Doc, error) {
 	if !ok {
 		return nil, nil
 	}
+	if spec.Keep == nil && !mentions(payload, spec.Seal) {
+		return nil, nil // none of the fields at all: no need to parse
+	}
 	d := &Doc{spec: spec}
 	if err := json.Unmarshal(payload, &d.fields); err != nil {
 		// Not a JSON object: the contract refuses it (the sink dead-letters
@@ -184,6 +187,19 @@ func ForSealing(typ string, payload []byte) (*Doc, error) {
 	}
 	slices.Sort(d.seal)
 	return d, nil
+}
+
+// mentions reports whether payload contains any of keys as a quoted
+// string (a cheap superset of "has one of these fields").
+func mentions(payload []byte, keys []string) bool {
+	var buf [64]byte
+	for _, k := range keys {
+		q := append(append(append(buf[:0], '"'), k...), '"')
+		if bytes.Contains(payload, q) {
+			return true
+		}
+	}
+	return false
 }
 
 // isEmpty: null, "", [], {} carry nothing worth a key.
