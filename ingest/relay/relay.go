@@ -9,6 +9,10 @@
 // at once: SKIP LOCKED hands each a disjoint set of rows (a record's changes
 // can then be published out of order; consumers order them by time).
 //
+// Before publishing, the personal fields of each payload are sealed with the
+// data keys of the people they are about (seal, ingest/pii, docs/gdpr.md),
+// so that an erasure, which destroys the keys, reaches the copies in Kafka.
+//
 // The relay wakes on NOTIFY calore_outbox (postgres/migrations/00090) and
 // also polls, so a missed notification only delays publishing.
 package relay

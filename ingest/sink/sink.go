@@ -2,7 +2,8 @@
 //
 // One consumer group reads the changes and tracking topics. Messages are
 // fetched without auto-commit, decoded and checked against the contract
-// (ingest/schemas), mapped to warehouse rows and buffered; a batch is flushed
+// (ingest/schemas), their sealed personal fields opened with the data keys in
+// PostgreSQL (keys.go, ingest/pii), mapped to warehouse rows and buffered; a batch is flushed
 // when it reaches BatchSize messages or FlushInterval after its first
 // message. A flush is a transaction in the stream sense: dead letters are
 // written (acks=all), rows are inserted with native batches, retried with
