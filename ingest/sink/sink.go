@@ -2,10 +2,10 @@
 //
 // One consumer group reads the changes and tracking topics. Messages are
 // fetched without auto-commit, decoded and checked against the contract
-// (ingest/schemas), their sealed personal fields opened with the data keys in
-// PostgreSQL (keys.go, ingest/pii), mapped to warehouse rows and buffered; a batch is flushed
-// when it reaches BatchSize messages or FlushInterval after its first
-// message. A flush is a transaction in the stream sense: dead letters are
+// (ingest/schemas), their sealed personal fields opened with the data keys
+// in PostgreSQL (keys.go, ingest/pii), mapped to warehouse rows and
+// buffered; a batch is flushed when it reaches BatchSize messages or
+// FlushInterval after its first message. A flush is a transaction in the stream sense: dead letters are
 // written (acks=all), rows are inserted with native batches, retried with
 // capped exponential backoff while ClickHouse fails, and only then are the
 // offsets committed. One writer goroutine flushes batches in order while the
