@@ -189,6 +189,30 @@ func ForSealing(typ string, payload []byte) (*Doc, error) {
 	return d, nil
 }
 
+// Strip returns the payload with its personal fields set to null: for a
+// payload ForSealing refuses (a person id that is not one), which can be
+// neither sealed nor published in clear.
+func Strip(typ string, payload []byte) ([]byte, error) {
+	spec, ok := schemas.Sealed(typ)
+	if !ok {
+		return payload, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &fields); err != nil {
+		return nil, fmt.Errorf("pii: strip %s payload: %w", typ, err)
+	}
+	for k := range fields {
+		if spec.Keep != nil && !slices.Contains(spec.Keep, k) || slices.Contains(spec.Seal, k) {
+			fields[k] = json.RawMessage("null")
+		}
+	}
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("pii: strip %s payload: %w", typ, err)
+	}
+	return out, nil
+}
+
 // mentions reports whether payload contains any of keys as a quoted
 // string (a cheap superset of "has one of these fields").
 func mentions(payload []byte, keys []string) bool {

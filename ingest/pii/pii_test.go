@@ -20,7 +20,8 @@ func key(t *testing.T, id int64) pii.Key {
 
 // TestSealOpen: the personal fields of each kind of payload are sealed (their
 // text is nowhere in the sealed payload), open with the keys to the same
-// values, and open as null without them.
+// values, and open as null without them. Seen failing with the sealing
+// loop in Seal skipped.
 func TestSealOpen(t *testing.T) {
 	tests := []struct {
 		name, typ, payload string
@@ -120,8 +121,27 @@ func TestSealNothing(t *testing.T) {
 	}
 }
 
+// TestStrip: a payload that cannot be sealed (a person id that is not one)
+// loses its personal fields, keeps the rest. Seen failing with Strip
+// returning the payload as it is.
+func TestStrip(t *testing.T) {
+	const payload = `{"id":5,"person_id":"someone","channel":"phone","notes":"Ada's bequest"}`
+	if _, err := pii.ForSealing("interaction.created", []byte(payload)); err == nil {
+		t.Fatal("ForSealing took a person id that is not one")
+	}
+	out, err := pii.Strip("interaction.created", []byte(payload))
+	if err != nil || strings.Contains(string(out), "bequest") || !strings.Contains(string(out), `"notes":null`) || !strings.Contains(string(out), `"channel":"phone"`) {
+		t.Errorf("stripped: %s, %v", out, err)
+	}
+	out, err = pii.Strip("person.created", []byte(`{"id":0,"first_name":"Ada","status":"active"}`))
+	if err != nil || strings.Contains(string(out), "Ada") || !strings.Contains(string(out), `"status":"active"`) {
+		t.Errorf("stripped person: %s, %v", out, err)
+	}
+}
+
 // TestSwappedField: a sealed value moved to another field does not open
-// (the field name is authenticated).
+// (the field name is authenticated). Seen failing with the field name left
+// out of the additional data.
 func TestSwappedField(t *testing.T) {
 	k := key(t, 9)
 	d, _ := pii.ForSealing("interaction.created", []byte(`{"id":5,"person_id":42,"subject":"a","notes":"secret"}`))
@@ -173,7 +193,8 @@ func BenchmarkSeal(b *testing.B) {
 }
 
 // TestWrap: a wrapped data key unwraps with the master key and the person it
-// was made for only; a key stored in clear passes through.
+// was made for only; a key stored in clear passes through. Seen failing
+// with Wrap returning the key unwrapped.
 func TestWrap(t *testing.T) {
 	master, _ := pii.NewSecret()
 	other, _ := pii.NewSecret()

@@ -263,7 +263,16 @@ func (r *Relay) seal(ctx context.Context, ids []int64, evs []calore.Event) error
 	for i, ev := range evs {
 		d, err := pii.ForSealing(ev.Type, ev.Payload)
 		if err != nil {
-			return fmt.Errorf("relay: outbox row %d: %w", ids[i], err)
+			// Not written by the store (its ids are bigints): published
+			// without its personal fields rather than in clear, and
+			// rather than holding up the outbox behind it.
+			stripped, serr := pii.Strip(ev.Type, ev.Payload)
+			if serr != nil {
+				return fmt.Errorf("relay: outbox row %d: %w", ids[i], errors.Join(err, serr))
+			}
+			r.logger.WarnContext(ctx, "relay: personal fields dropped from an outbox row that cannot be sealed", "outbox_id", ids[i], "type", ev.Type, "err", err)
+			evs[i].Payload = stripped
+			continue
 		}
 		docs[i] = d
 		if d == nil {
