@@ -61,6 +61,12 @@ type Config struct {
 	RollupEvery time.Duration
 
 	Tracking Tracking
+
+	// DataKeyMaster, when set, wraps the per-person data keys that seal
+	// personal fields in Kafka (CALORE_DATA_KEY_MASTER, 32 bytes in
+	// base64; docs/gdpr.md): a copy of PostgreSQL alone then opens nothing
+	// in Kafka. Only `calore relay` and `calore sink` need it.
+	DataKeyMaster []byte
 }
 
 // Tracking configures the tracking endpoints of `calore serve` (ingest/tracking).
@@ -181,6 +187,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		problems = append(problems, fmt.Errorf("CALORE_LOG_LEVEL: %w", err))
 	}
 	c.Tracking, problems = trackingFromEnv(get, problems)
+	if v := get("CALORE_DATA_KEY_MASTER", ""); v != "" {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(b) != 32 {
+			problems = append(problems, errors.New("CALORE_DATA_KEY_MASTER: want 32 random bytes in base64 (openssl rand -base64 32)"))
+		}
+		c.DataKeyMaster = b
+	}
 	if err := errors.Join(append(problems, c.Validate())...); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}

@@ -137,6 +137,20 @@ func TestFromEnv(t *testing.T) {
 			wantErr: []string{"key \"short\": secret has 3 bytes", "key id \"bad id!\"", "not kid:base64secret", "key \"nb64\": secret is not base64", "CALORE_TRACKING_ORIGINS", "CALORE_TRACKING_TRUSTED_PROXIES"},
 		},
 		{
+			name:    "data key master not 32 bytes of base64",
+			env:     map[string]string{"CALORE_DATA_KEY_MASTER": "c2hvcnQ="},
+			wantErr: []string{"CALORE_DATA_KEY_MASTER"},
+		},
+		{
+			name: "data key master",
+			env:  map[string]string{"CALORE_DATA_KEY_MASTER": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="},
+			check: func(t *testing.T, c config.Config) {
+				if string(c.DataKeyMaster) != "0123456789abcdef0123456789abcdef" {
+					t.Errorf("DataKeyMaster %q", c.DataKeyMaster)
+				}
+			},
+		},
+		{
 			name: "today pinned",
 			env:  map[string]string{"CALORE_TODAY": "2026-01-01"},
 			check: func(t *testing.T, c config.Config) {

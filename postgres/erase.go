@@ -128,6 +128,15 @@ func (s *Store) ErasePerson(ctx context.Context, id int64, req ErasureRequest) (
 			return err
 		}
 		out.Rows["outbox"] = n
+		// The data keys last: scrubOutbox has waited for any relay holding
+		// the people's unpublished rows, which may have sealed them with
+		// these keys; from here on what was sealed with them cannot be
+		// opened anywhere (crypto-shredding of Kafka, docs/gdpr.md).
+		tag, err := tx.Exec(ctx, query("erase_keys.sql"), ids)
+		if err != nil {
+			return fmt.Errorf("person_keys: %w", err)
+		}
+		out.Rows["person_keys"] = tag.RowsAffected()
 		if n, err = scrubAudit(ctx, tx, idents); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/ingest/relay"
 	"github.com/calore-crm/calore/postgres"
 )
@@ -33,12 +34,17 @@ func cmdRelay(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 		return err
 	}
 	defer pool.Close()
+	wrapper, err := pii.NewWrapper(cfg.DataKeyMaster)
+	if err != nil {
+		return err
+	}
 	promReg := newPromRegistry()
 	r, err := relay.New(relay.Config{
 		Brokers:      cfg.KafkaBrokers,
 		Topic:        cfg.KafkaTopicPrefix + ingest.TopicChanges,
 		BatchSize:    *batchSize,
 		PollInterval: *poll,
+		KeyWrapper:   wrapper,
 	}, pool, relay.NewMetrics(promReg), logger)
 	if err != nil {
 		return err

@@ -19,9 +19,11 @@ import (
 
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/ingest/sink"
 	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/warehouse"
 )
 
@@ -48,6 +50,17 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 		return err
 	}
 	defer conn.Close()
+	// The data keys that open sealed personal fields (docs/gdpr.md): the
+	// sink only reads them.
+	pool, err := postgres.Open(ctx, cfg.PostgresDSN)
+	if err != nil {
+		return fmt.Errorf("sink: data keys: %w", err)
+	}
+	defer pool.Close()
+	wrapper, err := pii.NewWrapper(cfg.DataKeyMaster)
+	if err != nil {
+		return err
+	}
 
 	promReg := newPromRegistry()
 	s, err := sink.New(sink.Config{
@@ -58,6 +71,8 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 		BatchSize:       *batchSize,
 		FlushInterval:   *flushInterval,
 		BackoffMax:      *backoffMax,
+		Keys:            postgres.NewStore(pool),
+		KeyWrapper:      wrapper,
 	}, conn, reg, sink.NewMetrics(promReg), logger)
 	if err != nil {
 		return err

@@ -9,6 +9,10 @@
 // at once: SKIP LOCKED hands each a disjoint set of rows (a record's changes
 // can then be published out of order; consumers order them by time).
 //
+// Before publishing, the personal fields of each payload are sealed with the
+// data keys of the people they are about (seal, ingest/pii, docs/gdpr.md),
+// so that an erasure, which destroys the keys, reaches the copies in Kafka.
+//
 // The relay wakes on NOTIFY calore_outbox (postgres/migrations/00090) and
 // also polls, so a missed notification only delays publishing.
 package relay
@@ -30,6 +34,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/calore-crm/calore"
+	"github.com/calore-crm/calore/ingest/pii"
+	"github.com/calore-crm/calore/postgres"
 )
 
 var (
@@ -51,6 +57,9 @@ type Config struct {
 	BatchSize    int           // rows per transaction (default 500)
 	PollInterval time.Duration // look for rows at least this often (default 1s)
 	BackoffMax   time.Duration // cap of the retry delay after a failure (default 30s)
+	// KeyWrapper wraps the data keys the relay creates (CALORE_DATA_KEY_MASTER;
+	// nil: stored as they are).
+	KeyWrapper *pii.Wrapper
 }
 
 func (c *Config) defaults() {
@@ -190,8 +199,8 @@ func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("relay: claim outbox rows: %w", err)
 	}
 	var (
-		ids  []int64
-		msgs []kafka.Message
+		ids []int64
+		evs []calore.Event
 	)
 	for rows.Next() {
 		var (
@@ -205,22 +214,27 @@ func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 		}
 		ev.Time = ev.Time.UTC()
 		ev.Payload = payload
-		value, err := json.Marshal(ev)
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("relay: encode outbox row %d: %w", id, err)
-		}
-		ids = append(ids, id)
-		msgs = append(msgs, kafka.Message{Key: []byte(ev.AggregateID), Value: value, Headers: []kafka.Header{
-			{Key: "calore-type", Value: []byte(ev.Type)},
-			{Key: "calore-outbox-id", Value: []byte(strconv.FormatInt(id, 10))},
-		}})
+		ids, evs = append(ids, id), append(evs, ev)
 	}
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("relay: claim outbox rows: %w", err)
 	}
 	if len(ids) == 0 {
 		return 0, tx.Commit(ctx)
+	}
+	if err := r.seal(ctx, ids, evs); err != nil {
+		return 0, err
+	}
+	msgs := make([]kafka.Message, len(evs))
+	for i, ev := range evs {
+		value, err := json.Marshal(ev)
+		if err != nil {
+			return 0, fmt.Errorf("relay: encode outbox row %d: %w", ids[i], err)
+		}
+		msgs[i] = kafka.Message{Key: []byte(ev.AggregateID), Value: value, Headers: []kafka.Header{
+			{Key: "calore-type", Value: []byte(ev.Type)},
+			{Key: "calore-outbox-id", Value: []byte(strconv.FormatInt(ids[i], 10))},
+		}}
 	}
 	if err := r.w.WriteMessages(ctx, msgs...); err != nil {
 		return 0, fmt.Errorf("relay: publish %d outbox rows (%d…%d) to %s: %w", len(ids), ids[0], ids[len(ids)-1], r.cfg.Topic, err)
@@ -235,6 +249,69 @@ func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 	r.metrics.BatchSize.Observe(float64(len(ids)))
 	r.metrics.PublishSeconds.Observe(time.Since(start).Seconds())
 	return len(ids), nil
+}
+
+// seal replaces the personal fields of the events' payloads by values
+// sealed with the data keys of the people they are about (ingest/pii,
+// docs/gdpr.md), creating missing keys. The keys are committed before
+// anything is published, so that a consumer always finds them; an outbox
+// row is never published with its personal fields in clear.
+func (r *Relay) seal(ctx context.Context, ids []int64, evs []calore.Event) error {
+	docs := make([]*pii.Doc, len(evs))
+	var people []int64
+	seen := map[int64]bool{}
+	for i, ev := range evs {
+		d, err := pii.ForSealing(ev.Type, ev.Payload)
+		if err != nil {
+			// Not written by the store (its ids are bigints): published
+			// without its personal fields rather than in clear, and
+			// rather than holding up the outbox behind it.
+			stripped, serr := pii.Strip(ev.Type, ev.Payload)
+			if serr != nil {
+				return fmt.Errorf("relay: outbox row %d: %w", ids[i], errors.Join(err, serr))
+			}
+			r.logger.WarnContext(ctx, "relay: personal fields dropped from an outbox row that cannot be sealed", "outbox_id", ids[i], "type", ev.Type, "err", err)
+			evs[i].Payload = stripped
+			continue
+		}
+		docs[i] = d
+		if d == nil {
+			continue
+		}
+		for _, p := range d.People() {
+			if !seen[p] {
+				seen[p] = true
+				people = append(people, p)
+			}
+		}
+	}
+	if len(people) == 0 {
+		return nil
+	}
+	w := r.cfg.KeyWrapper
+	dk, err := postgres.NewStore(r.pool).PersonKeys(ctx, people, w.Wrap)
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	keys := make(map[int64]pii.Key, len(dk))
+	for p, k := range dk {
+		secret, err := w.Unwrap(p, k.Secret)
+		if err != nil {
+			return fmt.Errorf("relay: data key %d of person %d: %w", k.ID, p, err)
+		}
+		keys[p] = pii.Key{ID: k.ID, Secret: secret}
+	}
+	for i, d := range docs {
+		if d == nil {
+			continue
+		}
+		sealed, err := d.Seal(keys)
+		if err != nil {
+			return fmt.Errorf("relay: seal outbox row %d: %w", ids[i], err)
+		}
+		evs[i].Payload = sealed
+	}
+	return nil
 }
 
 // Backlog returns the number of unpublished rows and the age of the oldest.

@@ -18,6 +18,7 @@ import (
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/ingest/sink"
 	"github.com/calore-crm/calore/internal/itest"
+	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/postgres/pgtest"
 	"github.com/calore-crm/calore/warehouse/warehousetest"
 )
@@ -93,6 +94,7 @@ func (p *pipeline) startSink(t *testing.T) *sink.Metrics {
 		GroupID:         itest.Name("relay-test-"),
 		BatchSize:       2000,
 		FlushInterval:   200 * time.Millisecond,
+		Keys:            postgres.NewStore(p.pool),
 	}, p.ch, reg, m, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,9 @@ func TestDecode(t *testing.T) {
 		{"click without url", `{` + id + `,"type":"email.click","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"tracking","aggregate_id":"contact:42","payload":{"campaign_id":7,"send_id":1}}`, schemas.ReasonSchema},
 		{"contact id as string", `{` + id + `,"type":"email.open","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"tracking","aggregate_id":"contact:42","payload":{"contact_id":"42","campaign_id":7,"send_id":1}}`, schemas.ReasonSchema},
 		{"page view without visitor", `{` + id + `,"type":"web.pageview","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"tracking","aggregate_id":"anon:x","payload":{"url":"https://www.example.edu/"}}`, schemas.ReasonSchema},
+		{"person with sealed fields", `{` + id + `,"type":"person.updated","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"person","aggregate_id":"42","payload":{"id":42,"first_name":{"enc":"v1:7:AAAA"},"notes":{"enc":"v1:7.9:QUJD+/x"}}}`, ""},
+		{"sealed field, bad form", `{` + id + `,"type":"person.updated","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"person","aggregate_id":"42","payload":{"id":42,"first_name":{"enc":"v2:7:AAAA"}}}`, schemas.ReasonSchema},
+		{"sealed field with more", `{` + id + `,"type":"person.updated","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"person","aggregate_id":"42","payload":{"id":42,"first_name":{"enc":"v1:7:AAAA","plain":"Ada"}}}`, schemas.ReasonSchema},
 		{"record without id", `{` + id + `,"type":"donation.created","schema_version":1,"time":"2026-03-14T09:30:00Z","aggregate":"donation","aggregate_id":"5","payload":{"amount":"10.00"}}`, schemas.ReasonSchema},
 	}
 	for _, tt := range tests {

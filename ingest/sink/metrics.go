@@ -17,6 +17,7 @@ type Metrics struct {
 	DeadLetters   *prometheus.CounterVec // messages sent to the dead-letter topic, per reason
 	CommitErrors  prometheus.Counter     // offset commits that failed (the batch is redelivered)
 	Flushes       *prometheus.CounterVec // flushes, per trigger: size, time
+	SealedErased  prometheus.Counter     // sealed personal fields stored as erased (their key destroyed)
 }
 
 // NewMetrics registers the sink's metrics on reg.
@@ -41,5 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Offset commits that failed after a successful insert (the batch is redelivered and deduplicated)."}),
 		Flushes: f.NewCounterVec(prometheus.CounterOpts{Name: "calore_sink_flushes_total",
 			Help: "Batches flushed, per trigger (size or time)."}, []string{"trigger"}),
+		SealedErased: f.NewCounter(prometheus.CounterOpts{Name: "calore_sink_sealed_fields_erased_total",
+			Help: "Sealed personal fields stored as erased because their data key was destroyed by an erasure."}),
 	}
 }

@@ -2,9 +2,10 @@
 //
 // One consumer group reads the changes and tracking topics. Messages are
 // fetched without auto-commit, decoded and checked against the contract
-// (ingest/schemas), mapped to warehouse rows and buffered; a batch is flushed
-// when it reaches BatchSize messages or FlushInterval after its first
-// message. A flush is a transaction in the stream sense: dead letters are
+// (ingest/schemas), their sealed personal fields opened with the data keys
+// in PostgreSQL (keys.go, ingest/pii), mapped to warehouse rows and
+// buffered; a batch is flushed when it reaches BatchSize messages or
+// FlushInterval after its first message. A flush is a transaction in the stream sense: dead letters are
 // written (acks=all), rows are inserted with native batches, retried with
 // capped exponential backoff while ClickHouse fails, and only then are the
 // offsets committed. One writer goroutine flushes batches in order while the
@@ -18,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"runtime"
 	"strconv"
@@ -26,6 +28,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/calore-crm/calore"
+	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/warehouse"
 )
@@ -54,6 +58,13 @@ type Config struct {
 	FlushInterval time.Duration // or this long after a batch's first message (default 1s)
 	BackoffMin    time.Duration // first retry delay after a failed insert (default 100ms)
 	BackoffMax    time.Duration // cap of the doubling retry delay (default 30s)
+
+	// Keys opens the personal fields `calore relay` sealed (ingest/pii,
+	// docs/gdpr.md). Without it every sealed field is stored as erased.
+	Keys KeyStore
+	// KeyWrapper unwraps the data keys when a master key wraps them
+	// (CALORE_DATA_KEY_MASTER).
+	KeyWrapper *pii.Wrapper
 }
 
 func (c *Config) defaults() {
@@ -98,6 +109,7 @@ type Sink struct {
 	logger   *slog.Logger
 	decoders chan struct{} // semaphore: background decoders running
 	erase    *eraser       // GDPR erasures (erase.go); writer goroutine only
+	keys     *keyring      // data keys of sealed personal fields (keys.go)
 }
 
 // New returns a sink writing through conn. metrics may come from
@@ -107,8 +119,12 @@ func New(cfg Config, conn driver.Conn, reg *schemas.Registry, metrics *Metrics, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Keys == nil {
+		logger.Warn("sink: no key store: sealed personal fields will be stored as erased")
+	}
 	return &Sink{cfg: cfg, conn: conn, reg: reg, metrics: metrics, logger: logger,
-		decoders: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
+		decoders: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		keys:     &keyring{store: cfg.Keys, wrapper: cfg.KeyWrapper, logger: logger, min: cfg.BackoffMin, max: cfg.BackoffMax}}, nil
 }
 
 // batch is what has been fetched since the last flush.
@@ -135,6 +151,7 @@ type decoded struct {
 	rowMsg   []int // for each row, the index of its message
 	dead     []kafka.Message
 	erasures []erasure // person.erased events (erase.go): applied, not stored as rows
+	err      error     // decoding stopped (only when the sink's ctx is cancelled)
 }
 
 // dropMessage removes every row of message i.
@@ -210,7 +227,10 @@ func (s *Sink) Run(ctx context.Context) error {
 			return fmt.Errorf("sink: fetch from kafka: %w", err)
 		}
 		b.trigger = trigger
-		b.decoded = s.collect(b)
+		b.decoded = s.collect(ctx, b)
+		if b.decoded.err != nil { // only a cancelled ctx stops decoding
+			return nil
+		}
 		select {
 		case ready <- b:
 		case <-writerDone: // the writer stopped: ctx is cancelled
@@ -230,7 +250,7 @@ func (s *Sink) fill(ctx context.Context, r *kafka.Reader, b *batch) (trigger str
 		return "", err
 	}
 	b.first = time.Now()
-	s.add(b, m)
+	s.add(ctx, b, m)
 	fetchCtx, cancel := context.WithDeadline(ctx, b.first.Add(s.cfg.FlushInterval))
 	defer cancel()
 	for len(b.msgs) < s.cfg.BatchSize {
@@ -241,7 +261,7 @@ func (s *Sink) fill(ctx context.Context, r *kafka.Reader, b *batch) (trigger str
 			}
 			return "", err
 		}
-		s.add(b, m)
+		s.add(ctx, b, m)
 	}
 	return "size", nil
 }
@@ -289,17 +309,17 @@ func (b *batch) reset() {
 
 // add appends one fetched message to the batch, handing full chunks to a
 // background decoder.
-func (s *Sink) add(b *batch, m kafka.Message) {
+func (s *Sink) add(ctx context.Context, b *batch, m kafka.Message) {
 	b.msgs = append(b.msgs, m)
 	b.pending++
 	if b.pending >= chunkSize {
-		s.dispatch(b)
+		s.dispatch(ctx, b)
 	}
 }
 
 // dispatch starts decoding the batch's pending messages. At most GOMAXPROCS
 // decoders run at once (s.decoders).
-func (s *Sink) dispatch(b *batch) {
+func (s *Sink) dispatch(ctx context.Context, b *batch) {
 	if b.pending == 0 {
 		return
 	}
@@ -310,13 +330,13 @@ func (s *Sink) dispatch(b *batch) {
 	s.decoders <- struct{}{}
 	go func() {
 		defer func() { <-s.decoders; close(c.done) }()
-		c.decoded = s.decode(msgs)
+		c.decoded = s.decode(ctx, msgs)
 	}()
 }
 
 // collect waits for every chunk of the batch and joins them in order.
-func (s *Sink) collect(b *batch) decoded {
-	s.dispatch(b)
+func (s *Sink) collect(ctx context.Context, b *batch) decoded {
+	s.dispatch(ctx, b)
 	var out decoded
 	nrows := 0
 	for _, c := range b.chunks {
@@ -332,18 +352,43 @@ func (s *Sink) collect(b *batch) decoded {
 		}
 		out.dead = append(out.dead, c.dead...)
 		out.erasures = append(out.erasures, c.erasures...)
+		if c.err != nil {
+			out.err = c.err
+		}
 		offset += c.n
 	}
 	b.chunks = b.chunks[:0]
 	return out
 }
 
-// decode checks and maps messages: rows, or a dead letter each.
-func (s *Sink) decode(msgs []kafka.Message) decoded {
+// decode checks and maps messages: rows, or a dead letter each. Sealed
+// personal fields are opened first (open), so that the warehouse stores
+// them in clear, or as erased when their key is gone; the dead letters keep
+// the message as it came, sealed.
+func (s *Sink) decode(ctx context.Context, msgs []kafka.Message) decoded {
 	// most messages are one row each (a change with a typed table is two)
 	out := decoded{rows: make([]warehouse.Row, 0, len(msgs)), rowMsg: make([]int, 0, len(msgs))}
+	type checked struct {
+		ev  calore.Event
+		hit *schemas.Hit
+		err error
+	}
+	evs := make([]checked, len(msgs))
 	for i, m := range msgs {
-		ev, hit, err := s.reg.DecodeHit(m.Value)
+		evs[i].ev, evs[i].hit, evs[i].err = s.reg.DecodeHit(m.Value)
+	}
+	if err := s.open(ctx, func(yield func(*calore.Event) bool) {
+		for i := range evs {
+			if evs[i].err == nil && evs[i].hit == nil && !yield(&evs[i].ev) {
+				return
+			}
+		}
+	}); err != nil {
+		out.err = err
+		return out
+	}
+	for i, m := range msgs {
+		ev, hit, err := evs[i].ev, evs[i].hit, evs[i].err
 		reason := ReasonUnmappable
 		if err == nil && ev.Type == EventPersonErased {
 			if e, ok := parseErasure(m.Value); ok {
@@ -372,6 +417,50 @@ func (s *Sink) decode(msgs []kafka.Message) decoded {
 		out.dead = append(out.dead, deadLetter(m, reason, err))
 	}
 	return out
+}
+
+// open opens the sealed personal fields of the change events evs yields,
+// in place, reading the keys of a whole chunk at once. A field whose key
+// was destroyed (erasure) becomes null; nothing fails for it. It fails only
+// when ctx is cancelled while the key store is unreachable.
+func (s *Sink) open(ctx context.Context, evs iter.Seq[*calore.Event]) error {
+	type sealed struct {
+		ev  *calore.Event
+		doc *pii.Doc
+	}
+	var (
+		todo []sealed
+		kids []int64
+	)
+	for ev := range evs {
+		if ev.Type == EventPersonErased || !pii.MaySeal(ev.Payload) {
+			continue
+		}
+		d, err := pii.ForOpening(ev.Payload)
+		if err != nil || d == nil {
+			continue // the contract checked the payload; nothing sealed in it
+		}
+		todo = append(todo, sealed{ev, d})
+		kids = append(kids, d.KeyIDs()...)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	keys, err := s.keys.get(ctx, kids)
+	if err != nil {
+		return fmt.Errorf("sink: read data keys: %w", err)
+	}
+	for _, t := range todo {
+		payload, erased, err := t.doc.Open(keys)
+		if err != nil {
+			continue // cannot happen (re-encoding parsed JSON); the payload stays sealed
+		}
+		t.ev.Payload = payload
+		if erased > 0 {
+			s.metrics.SealedErased.Add(float64(erased))
+		}
+	}
+	return nil
 }
 
 // observe updates the consumption metrics once per batch.
@@ -422,8 +511,12 @@ func deadLetter(m kafka.Message, reason string, err error) kafka.Message {
 // uncommitted.
 func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b *batch) error {
 	s.observe(b.msgs)
+	erasures := b.decoded.erasures
 	if err := s.applyErasures(ctx, b); err != nil { // erase.go: person.erased, rows about erased people
 		return err
+	}
+	for _, e := range erasures {
+		s.keys.forget(e.ids())
 	}
 	d, trigger := b.decoded, b.trigger
 	if len(d.dead) > 0 {
