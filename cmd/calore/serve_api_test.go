@@ -35,6 +35,9 @@ func TestServeAPI(t *testing.T) {
 		"CALORE_SPOOL_DIR":           t.TempDir(),
 		"CALORE_LOG_LEVEL":           "error",
 	}
+	for k, v := range kafkatest.Env(t) {
+		env[k] = v
+	}
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok {
 			return v

@@ -54,6 +54,9 @@ func TestServe(t *testing.T) {
 		"CALORE_TRACKING_ORIGINS":   "https://www.example.edu",
 		"CALORE_LOG_LEVEL":          "warn",
 	}
+	for k, v := range kafkatest.Env(t) {
+		env[k] = v
+	}
 	getenv := func(k string) string { return env[k] }
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -162,7 +165,7 @@ func TestServe(t *testing.T) {
 
 	rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer rcancel()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: itest.Name("group"), Topic: prefix + ingest.TopicTracking, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Dialer: kafkatest.Dialer(t), Brokers: brokers, GroupID: itest.Name("group"), Topic: prefix + ingest.TopicTracking, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	types := map[string]int{}
 	for i := 0; i < 3; i++ {
