@@ -150,3 +150,16 @@ func redacted(dsn string) string {
 	}
 	return u.Redacted()
 }
+
+// NewOwner is New as the owner role: for tests of the migrations themselves,
+// which the application role may not run.
+func NewOwner(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	db := NewMigrated(t)
+	pool, err := postgres.Open(context.Background(), db.Owner)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
