@@ -365,9 +365,22 @@ func TestConsoleProducerMessageLands(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "java", "-cp", libs+"/*", "org.apache.kafka.tools.ConsoleProducer",
-		"--bootstrap-server", e.brokers[0], "--topic", e.prefix+ingest.TopicTracking,
-		"--property", "parse.key=true", "--property", "key.separator=|")
+	args := []string{"-cp", libs + "/*", "org.apache.kafka.tools.ConsoleProducer",
+		"--bootstrap-server", e.brokers[0], "--topic", e.prefix + ingest.TopicTracking,
+		"--property", "parse.key=true", "--property", "key.separator=|"}
+	if kenv := kafkatest.Env(t); kenv["CALORE_KAFKA_USER"] != "" { // the stack's broker requires SASL (docs/events.md)
+		mech := kenv["CALORE_KAFKA_SASL_MECHANISM"]
+		if mech == "" {
+			mech = "SCRAM-SHA-512"
+		}
+		module := "org.apache.kafka.common.security.scram.ScramLoginModule"
+		if mech == "PLAIN" {
+			module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+		}
+		args = append(args, "--producer-property", "security.protocol=SASL_PLAINTEXT", "--producer-property", "sasl.mechanism="+mech,
+			"--producer-property", fmt.Sprintf(`sasl.jaas.config=%s required username=%q password=%q;`, module, kenv["CALORE_KAFKA_USER"], kenv["CALORE_KAFKA_PASSWORD"]))
+	}
+	cmd := exec.CommandContext(ctx, "java", args...)
 	cmd.Stdin = strings.NewReader(line + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("console producer: %v\n%s", err, out)
