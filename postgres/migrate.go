@@ -50,6 +50,15 @@ func SchemaStatus(ctx context.Context, pool *pgxpool.Pool) (schema.Status, error
 		return schema.Status{}, err
 	}
 	defer closeDB()
+	// goose would create its table on a database never migrated: a
+	// status is read-only, and the application role may not create tables
+	var migrated bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&migrated); err != nil {
+		return schema.Status{}, fmt.Errorf("read postgres schema version: %w", err)
+	}
+	if !migrated {
+		return schema.Status{Store: "postgres", Current: 0, Latest: latest(p)}, nil
+	}
 	current, err := p.GetDBVersion(ctx)
 	if err != nil {
 		return schema.Status{}, fmt.Errorf("read postgres schema version: %w", err)
