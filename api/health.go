@@ -74,7 +74,8 @@ func (s *Server) pingKafka(ctx context.Context) error {
 	}
 	var errs []error
 	for _, b := range s.deps.KafkaBrokers {
-		c, err := kafka.DialContext(ctx, "tcp", b)
+		d := &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, SASLMechanism: s.deps.KafkaSASL}
+		c, err := d.DialContext(ctx, "tcp", b)
 		if err == nil {
 			if dl, ok := ctx.Deadline(); ok {
 				_ = c.SetDeadline(dl)

@@ -38,7 +38,7 @@ func newTestEnv(t *testing.T, tweak ...func(*Deps)) *testEnv {
 	t.Helper()
 	pool := pgtest.New(t)
 	deps := Deps{
-		Pool: pool, Warehouse: warehousetest.New(t), KafkaBrokers: kafkatest.Brokers(t),
+		Pool: pool, Warehouse: warehousetest.New(t), KafkaBrokers: kafkatest.Brokers(t), KafkaSASL: kafkatest.Kafka(t).SASL,
 		Access:    access.Options{BcryptCost: bcrypt.MinCost},
 		UploadDir: t.TempDir(),
 	}

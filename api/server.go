@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/access"
@@ -36,7 +37,8 @@ var DefaultTargets = kpi.DefaultFundraisingTargets
 type Deps struct {
 	Pool         *pgxpool.Pool
 	Warehouse    driver.Conn
-	KafkaBrokers []string // checked by /readyz
+	KafkaBrokers []string       // checked by /readyz
+	KafkaSASL    sasl.Mechanism // how /readyz authenticates to Kafka (nil: no SASL)
 	Logger       *slog.Logger
 
 	Tracking   http.Handler          // mounted at /t (ingest/tracking)

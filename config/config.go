@@ -20,12 +20,17 @@ import (
 
 // Config is the whole configuration of the calore binary.
 type Config struct {
-	PostgresDSN string // CALORE_PG_DSN
+	PostgresDSN string // CALORE_PG_DSN: the application role (no superuser, DML only)
+	// PostgresMigrateDSN is the role that owns the schema and runs `calore
+	// migrate` (CALORE_PG_MIGRATE_DSN, default CALORE_PG_DSN); when its user
+	// differs from CALORE_PG_DSN's, migrate grants that user DML on the tables.
+	PostgresMigrateDSN string
 
-	KafkaBrokers     []string // CALORE_KAFKA_BROKERS, comma separated
-	KafkaPartitions  int      // CALORE_KAFKA_PARTITIONS: partitions of each topic `calore migrate` creates
-	KafkaReplication int      // CALORE_KAFKA_REPLICATION: replication factor of those topics
-	KafkaTopicPrefix string   // CALORE_KAFKA_TOPIC_PREFIX: prefix of every topic name
+	KafkaBrokers     []string  // CALORE_KAFKA_BROKERS, comma separated
+	KafkaPartitions  int       // CALORE_KAFKA_PARTITIONS: partitions of each topic `calore migrate` creates
+	KafkaReplication int       // CALORE_KAFKA_REPLICATION: replication factor of those topics
+	KafkaTopicPrefix string    // CALORE_KAFKA_TOPIC_PREFIX: prefix of every topic name
+	KafkaSASL        KafkaSASL // who this process is on Kafka
 
 	ClickHouse ClickHouse
 
@@ -98,6 +103,22 @@ type TrackingKey struct {
 	Secret []byte // at least 32 bytes
 }
 
+// KafkaSASL is the SASL identity of a process's Kafka clients: each process
+// (relay, sink, serve) has a user of its own, with ACLs for what it does
+// (docs/deploy.md). No user means no authentication.
+type KafkaSASL struct {
+	User      string // CALORE_KAFKA_USER
+	Password  string // CALORE_KAFKA_PASSWORD
+	Mechanism string // CALORE_KAFKA_SASL_MECHANISM: SCRAM-SHA-512 (default), SCRAM-SHA-256 or PLAIN
+}
+
+// The SASL mechanisms Calore's Kafka clients speak.
+const (
+	SCRAMSHA512 = "SCRAM-SHA-512"
+	SCRAMSHA256 = "SCRAM-SHA-256"
+	SASLPlain   = "PLAIN"
+)
+
 // ClickHouse is how to reach the warehouse, over the native protocol.
 type ClickHouse struct {
 	Addr     []string // CALORE_CLICKHOUSE_ADDR, comma separated host:port (native protocol)
@@ -111,7 +132,9 @@ type ClickHouse struct {
 
 // Defaults match scripts/stack.
 const (
-	DefaultPostgresDSN = "postgres://calore:calore@127.0.0.1:15432/calore?sslmode=disable"
+	// DefaultPostgresDSN is the local stack's application role; its password
+	// is generated, `scripts/stack env` prints the whole DSN.
+	DefaultPostgresDSN = "postgres://calore_app@127.0.0.1:15432/calore?sslmode=disable"
 	DefaultKafka       = "127.0.0.1:19092"
 	DefaultClickHouse  = "127.0.0.1:19000"
 	DefaultHTTPAddr    = "127.0.0.1:8080"
@@ -147,6 +170,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		KafkaPartitions:  atoi("CALORE_KAFKA_PARTITIONS", "6"),
 		KafkaReplication: atoi("CALORE_KAFKA_REPLICATION", "1"),
 		KafkaTopicPrefix: get("CALORE_KAFKA_TOPIC_PREFIX", "calore."),
+		KafkaSASL: KafkaSASL{
+			User:      get("CALORE_KAFKA_USER", ""),
+			Password:  getenv("CALORE_KAFKA_PASSWORD"),
+			Mechanism: strings.ToUpper(get("CALORE_KAFKA_SASL_MECHANISM", SCRAMSHA512)),
+		},
 		ClickHouse: ClickHouse{
 			Addr:       splitList(get("CALORE_CLICKHOUSE_ADDR", DefaultClickHouse)),
 			User:       get("CALORE_CLICKHOUSE_USER", "calore"),
@@ -157,6 +185,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		HTTPAddr:           get("CALORE_HTTP_ADDR", DefaultHTTPAddr),
 		FundraisingTargets: get("CALORE_FUNDRAISING_TARGETS", ""),
 	}
+	c.PostgresMigrateDSN = get("CALORE_PG_MIGRATE_DSN", c.PostgresDSN)
 	if v := get("CALORE_TODAY", ""); v != "" {
 		t, err := time.Parse("2006-01-02", v)
 		if err != nil {
@@ -216,6 +245,10 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.PostgresDSN); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		errs = append(errs, errors.New("CALORE_PG_DSN: want a postgres:// URL"))
 	}
+	if u, err := url.Parse(c.PostgresMigrateDSN); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		errs = append(errs, errors.New("CALORE_PG_MIGRATE_DSN: want a postgres:// URL"))
+	}
+	errs = append(errs, c.KafkaSASL.Validate())
 	errs = append(errs, hostPorts("CALORE_KAFKA_BROKERS", c.KafkaBrokers), hostPorts("CALORE_CLICKHOUSE_ADDR", c.ClickHouse.Addr))
 	if c.KafkaPartitions < 1 {
 		errs = append(errs, fmt.Errorf("CALORE_KAFKA_PARTITIONS: %d, want at least 1", c.KafkaPartitions))
@@ -235,6 +268,24 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("CALORE_HTTP_ADDR: %w", err))
 	}
 	errs = append(errs, c.Tracking.Validate())
+	return errors.Join(errs...)
+}
+
+// Validate reports a password without a user, a user without a password and
+// an unknown mechanism.
+func (k KafkaSASL) Validate() error {
+	var errs []error
+	switch k.Mechanism {
+	case SCRAMSHA512, SCRAMSHA256, SASLPlain:
+	default:
+		errs = append(errs, fmt.Errorf("CALORE_KAFKA_SASL_MECHANISM: %q, want %s, %s or %s", k.Mechanism, SCRAMSHA512, SCRAMSHA256, SASLPlain))
+	}
+	if k.User == "" && k.Password != "" {
+		errs = append(errs, errors.New("CALORE_KAFKA_PASSWORD: set without CALORE_KAFKA_USER"))
+	}
+	if k.User != "" && k.Password == "" {
+		errs = append(errs, errors.New("CALORE_KAFKA_PASSWORD: empty for CALORE_KAFKA_USER "+strconv.Quote(k.User)))
+	}
 	return errors.Join(errs...)
 }
 

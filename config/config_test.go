@@ -68,6 +68,30 @@ func TestFromEnv(t *testing.T) {
 			wantErr: []string{"CALORE_PUBLIC_URL", "CALORE_COOKIE_SECURE"},
 		},
 		{
+			name: "kafka SASL and the migration role",
+			env: map[string]string{"CALORE_KAFKA_USER": "relay", "CALORE_KAFKA_PASSWORD": "pw", "CALORE_KAFKA_SASL_MECHANISM": "scram-sha-256",
+				"CALORE_PG_DSN": "postgres://app@db/calore", "CALORE_PG_MIGRATE_DSN": "postgres://owner@db/calore"},
+			check: func(t *testing.T, c config.Config) {
+				if c.KafkaSASL != (config.KafkaSASL{User: "relay", Password: "pw", Mechanism: config.SCRAMSHA256}) || c.PostgresMigrateDSN != "postgres://owner@db/calore" {
+					t.Errorf("got %+v, migrate DSN %q", c.KafkaSASL, c.PostgresMigrateDSN)
+				}
+			},
+		},
+		{
+			name: "no SASL and one role by default",
+			env:  map[string]string{"CALORE_PG_DSN": "postgres://app@db/calore"},
+			check: func(t *testing.T, c config.Config) {
+				if c.KafkaSASL.User != "" || c.KafkaSASL.Mechanism != config.SCRAMSHA512 || c.PostgresMigrateDSN != c.PostgresDSN {
+					t.Errorf("got %+v, migrate DSN %q", c.KafkaSASL, c.PostgresMigrateDSN)
+				}
+			},
+		},
+		{
+			name:    "kafka SASL half set",
+			env:     map[string]string{"CALORE_KAFKA_USER": "relay", "CALORE_KAFKA_SASL_MECHANISM": "GSSAPI", "CALORE_PG_MIGRATE_DSN": "mysql://x"},
+			wantErr: []string{"CALORE_KAFKA_PASSWORD", "CALORE_KAFKA_SASL_MECHANISM", "CALORE_PG_MIGRATE_DSN"},
+		},
+		{
 			name: "tracking defaults: no key, serve refuses",
 			env:  nil,
 			check: func(t *testing.T, c config.Config) {

@@ -46,10 +46,10 @@ func (r TopicResult) String() string {
 }
 
 // EnsureTopics creates every missing topic of names (prefixed) on the cluster
-// behind brokers; topics that exist are left as they are.
-func EnsureTopics(ctx context.Context, brokers []string, spec TopicSpec, names ...string) (TopicResult, error) {
+// k reaches; topics that exist are left as they are.
+func EnsureTopics(ctx context.Context, k Kafka, spec TopicSpec, names ...string) (TopicResult, error) {
 	var res TopicResult
-	ctrl, err := controller(ctx, brokers)
+	ctrl, err := controller(ctx, k)
 	if err != nil {
 		return res, err
 	}
@@ -74,12 +74,12 @@ func EnsureTopics(ctx context.Context, brokers []string, spec TopicSpec, names .
 	if err := ctrl.CreateTopics(configs...); err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 		return res, fmt.Errorf("create kafka topics %v: %w", res.Created, err)
 	}
-	return res, waitTopics(ctx, brokers, res.Created)
+	return res, waitTopics(ctx, k, res.Created)
 }
 
 // DeleteTopics removes topics (full names); missing ones are ignored.
-func DeleteTopics(ctx context.Context, brokers []string, names ...string) error {
-	ctrl, err := controller(ctx, brokers)
+func DeleteTopics(ctx context.Context, k Kafka, names ...string) error {
+	ctrl, err := controller(ctx, k)
 	if err != nil {
 		return err
 	}
@@ -91,10 +91,10 @@ func DeleteTopics(ctx context.Context, brokers []string, names ...string) error 
 }
 
 // controller dials the cluster's controller, where topics are created.
-func controller(ctx context.Context, brokers []string) (*kafka.Conn, error) {
+func controller(ctx context.Context, k Kafka) (*kafka.Conn, error) {
 	var errs []error
-	for _, b := range brokers {
-		d := kafka.Dialer{Timeout: 5 * time.Second}
+	d := k.Dialer()
+	for _, b := range k.Brokers {
 		conn, err := d.DialContext(ctx, "tcp", b)
 		if err != nil {
 			errs = append(errs, err)
@@ -113,7 +113,7 @@ func controller(ctx context.Context, brokers []string) (*kafka.Conn, error) {
 		}
 		return ctrl, nil
 	}
-	return nil, fmt.Errorf("reach kafka %v: %w", brokers, errors.Join(errs...))
+	return nil, fmt.Errorf("reach kafka %v: %w", k.Brokers, errors.Join(errs...))
 }
 
 func existingTopics(conn *kafka.Conn) (map[string]bool, error) {
@@ -130,10 +130,10 @@ func existingTopics(conn *kafka.Conn) (map[string]bool, error) {
 
 // waitTopics waits until every topic has a leader for each partition, so that
 // the first produce after creation does not fail.
-func waitTopics(ctx context.Context, brokers []string, topics []string) error {
+func waitTopics(ctx context.Context, k Kafka, topics []string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
+		conn, err := k.Dialer().DialContext(ctx, "tcp", k.Brokers[0])
 		if err == nil {
 			parts, perr := conn.ReadPartitions(topics...)
 			conn.Close()

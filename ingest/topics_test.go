@@ -16,24 +16,24 @@ import (
 func TestEnsureTopicsIsIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	brokers := kafkatest.Brokers(t)
+	k := kafkatest.Kafka(t)
 	spec := ingest.TopicSpec{Prefix: itest.Name("test") + ".", Partitions: 3, Replication: 1}
-	first, err := ingest.EnsureTopics(ctx, brokers, spec, ingest.Topics...)
+	first, err := ingest.EnsureTopics(ctx, k, spec, ingest.Topics...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = ingest.DeleteTopics(context.Background(), brokers, first.Created...) })
+	t.Cleanup(func() { _ = ingest.DeleteTopics(context.Background(), k, first.Created...) })
 	if len(first.Created) != len(ingest.Topics) {
 		t.Fatalf("first run created %v, want all of %v", first.Created, ingest.Topics)
 	}
-	second, err := ingest.EnsureTopics(ctx, brokers, spec, ingest.Topics...)
+	second, err := ingest.EnsureTopics(ctx, k, spec, ingest.Topics...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(second.Created) != 0 || len(second.Existing) != len(ingest.Topics) {
 		t.Fatalf("second run: %+v", second)
 	}
-	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
+	conn, err := k.Dialer().DialContext(ctx, "tcp", k.Brokers[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +60,7 @@ func TestProduceConsumeWithGroup(t *testing.T) {
 
 	w := &kafka.Writer{
 		Addr:         kafka.TCP(brokers...),
+		Transport:    kafkatest.Transport(t),
 		Topic:        topic,
 		Balancer:     &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll,
@@ -78,7 +79,7 @@ func TestProduceConsumeWithGroup(t *testing.T) {
 	}
 
 	group := itest.Name("group")
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: group, Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Dialer: kafkatest.Dialer(t), Brokers: brokers, GroupID: group, Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
 	seen := map[string]int{}
 	for len(seen) < n {
 		m, err := r.FetchMessage(ctx)
@@ -100,7 +101,7 @@ func TestProduceConsumeWithGroup(t *testing.T) {
 	}
 
 	// the group's offsets are committed: a new member reads nothing old
-	r2 := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: group, Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+	r2 := kafka.NewReader(kafka.ReaderConfig{Dialer: kafkatest.Dialer(t), Brokers: brokers, GroupID: group, Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
 	defer r2.Close()
 	short, cancelShort := context.WithTimeout(ctx, 8*time.Second)
 	defer cancelShort()

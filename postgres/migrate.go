@@ -3,10 +3,13 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -47,6 +50,15 @@ func SchemaStatus(ctx context.Context, pool *pgxpool.Pool) (schema.Status, error
 		return schema.Status{}, err
 	}
 	defer closeDB()
+	// goose would create its table on a database never migrated: a
+	// status is read-only, and the application role may not create tables
+	var migrated bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&migrated); err != nil {
+		return schema.Status{}, fmt.Errorf("read postgres schema version: %w", err)
+	}
+	if !migrated {
+		return schema.Status{Store: "postgres", Current: 0, Latest: latest(p)}, nil
+	}
 	current, err := p.GetDBVersion(ctx)
 	if err != nil {
 		return schema.Status{}, fmt.Errorf("read postgres schema version: %w", err)
@@ -90,4 +102,29 @@ func latest(p *goose.Provider) int64 {
 		v = max(v, s.Version)
 	}
 	return v
+}
+
+// GrantApp gives role, the application's (CALORE_PG_DSN's user), what the
+// processes need on the database pool reaches as its owner: DML on every
+// table and the use of every sequence, now and (default privileges) for the
+// tables later migrations create. `calore migrate` calls it after Migrate
+// when the application connects as another role than the migrations.
+func GrantApp(ctx context.Context, pool *pgxpool.Pool, role string) error {
+	if role == "" {
+		return errors.New("grant postgres privileges: no role")
+	}
+	q := strings.ReplaceAll(query("grant_app.sql"), "APP_ROLE", pgx.Identifier{role}.Sanitize())
+	if _, err := pool.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); err != nil {
+		return fmt.Errorf("grant postgres privileges to %s: %w", role, err)
+	}
+	return nil
+}
+
+// DSNUser is the user a postgres:// DSN connects as.
+func DSNUser(dsn string) (string, error) {
+	c, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "", fmt.Errorf("parse postgres dsn: %w", err)
+	}
+	return c.User, nil
 }

@@ -52,7 +52,7 @@ func TestMigrateTwiceThenNothingToDo(t *testing.T) {
 func TestMigrateRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgtest.New(t)
+	pool := pgtest.NewOwner(t) // migrations run as the owner
 	// a newer binary migrated this database
 	if _, err := pool.Exec(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, true)`); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 func TestMigrationsDownAndUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgtest.New(t)
+	pool := pgtest.NewOwner(t) // migrations run as the owner
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	p, err := goose.NewProvider(goose.DialectPostgres, db, os.DirFS("migrations"), goose.WithDisableGlobalRegistry(true))

@@ -17,6 +17,7 @@ import (
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/ingest/kafkatest"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/postgres/pgtest"
 	"github.com/calore-crm/calore/warehouse"
@@ -218,7 +219,7 @@ func TestGDPREraseEndToEnd(t *testing.T) {
 
 func produceTracking(t *testing.T, cfg config.Config, msgs ...kafka.Message) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(cfg.KafkaBrokers...), Topic: cfg.KafkaTopicPrefix + ingest.TopicTracking,
+	w := &kafka.Writer{Addr: kafka.TCP(cfg.KafkaBrokers...), Transport: kafkatest.Transport(t), Topic: cfg.KafkaTopicPrefix + ingest.TopicTracking,
 		Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond}
 	defer w.Close()
 	for attempt := 0; ; attempt++ {

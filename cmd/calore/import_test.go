@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,15 +17,12 @@ import (
 func TestImportCommand(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := pgtest.NewEmpty(t)
+	dsn := pgtest.NewMigrated(t).App // the command runs as the application role
 	pool, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if _, err := postgres.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "iscritti.csv")
 	if err := os.WriteFile(file, []byte("Nome;Cognome;Email;Telefono\nMario;Rossi;mario@example.com;333 1234567\nAnna;;anna@;\n"), 0o600); err != nil {

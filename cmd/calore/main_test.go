@@ -21,17 +21,20 @@ import (
 func testEnv(t testing.TB) func(string) string {
 	t.Helper()
 	ch := warehousetest.NewEmpty(t)
-	brokers := kafkatest.Brokers(t)
+	k := kafkatest.Kafka(t)
+	brokers := k.Brokers
 	prefix := itest.Name("test") + "."
 	t.Cleanup(func() {
 		names := make([]string, len(ingest.Topics))
 		for i, n := range ingest.Topics {
 			names[i] = prefix + n
 		}
-		_ = ingest.DeleteTopics(context.Background(), brokers, names...)
+		_ = ingest.DeleteTopics(context.Background(), k, names...)
 	})
+	db := pgtest.NewDB(t)
 	env := map[string]string{
-		"CALORE_PG_DSN":              pgtest.NewEmpty(t),
+		"CALORE_PG_DSN":              db.App,
+		"CALORE_PG_MIGRATE_DSN":      db.Owner,
 		"CALORE_CLICKHOUSE_ADDR":     strings.Join(ch.Addr, ","),
 		"CALORE_CLICKHOUSE_USER":     ch.User,
 		"CALORE_CLICKHOUSE_PASSWORD": ch.Password,
@@ -40,6 +43,9 @@ func testEnv(t testing.TB) func(string) string {
 		"CALORE_KAFKA_TOPIC_PREFIX":  prefix,
 		"CALORE_KAFKA_PARTITIONS":    "2",
 		"CALORE_LOG_LEVEL":           "warn",
+	}
+	for k, v := range kafkatest.Env(t) {
+		env[k] = v
 	}
 	return func(k string) string { return env[k] }
 }

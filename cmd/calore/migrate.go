@@ -13,10 +13,12 @@ import (
 	"github.com/calore-crm/calore/warehouse"
 )
 
-// cmdMigrate migrates PostgreSQL, then ClickHouse, then creates the Kafka
-// topics. Each step says what it did, or "nothing to do".
+// cmdMigrate migrates PostgreSQL (as the owner role, granting the
+// application role its DML), then ClickHouse, then creates the Kafka topics. Each step says what it did, or "nothing to do".
 func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
-	pool, err := postgres.Open(ctx, cfg.PostgresDSN)
+	// the owner role migrates (CALORE_PG_MIGRATE_DSN); the application role
+	// (CALORE_PG_DSN), when it is another, gets DML on what the owner made
+	pool, err := postgres.Open(ctx, cfg.PostgresMigrateDSN)
 	if err != nil {
 		return err
 	}
@@ -26,6 +28,20 @@ func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger, std
 		return err
 	}
 	fmt.Fprintln(stdout, pres)
+	owner, err := postgres.DSNUser(cfg.PostgresMigrateDSN)
+	if err != nil {
+		return fmt.Errorf("CALORE_PG_MIGRATE_DSN: %w", err)
+	}
+	app, err := postgres.DSNUser(cfg.PostgresDSN)
+	if err != nil {
+		return fmt.Errorf("CALORE_PG_DSN: %w", err)
+	}
+	if app != owner {
+		if err := postgres.GrantApp(ctx, pool, app); err != nil {
+			return err
+		}
+		logger.Info("postgres: application role granted DML", "role", app, "owner", owner)
+	}
 
 	if err := warehouse.EnsureDatabase(ctx, cfg.ClickHouse); err != nil {
 		return err
@@ -49,7 +65,11 @@ func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger, std
 		fmt.Fprintln(stdout, bres)
 	}
 
-	kres, err := ingest.EnsureTopics(ctx, cfg.KafkaBrokers,
+	k, err := ingest.NewKafka(cfg)
+	if err != nil {
+		return err
+	}
+	kres, err := ingest.EnsureTopics(ctx, k,
 		ingest.TopicSpec{Prefix: cfg.KafkaTopicPrefix, Partitions: cfg.KafkaPartitions, Replication: cfg.KafkaReplication},
 		ingest.Topics...)
 	if err != nil {

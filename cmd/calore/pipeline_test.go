@@ -23,6 +23,7 @@ import (
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/config"
+	"github.com/calore-crm/calore/ingest/kafkatest"
 	"github.com/calore-crm/calore/warehouse"
 )
 
@@ -234,7 +235,7 @@ func sinkKilled(t testing.TB) (config.Config, map[string]bool, time.Time) {
 	t.Helper()
 	getenv, cfg := migrated(t)
 	var env []string
-	for _, k := range []string{"CALORE_PG_DSN", "CALORE_CLICKHOUSE_ADDR", "CALORE_CLICKHOUSE_USER", "CALORE_CLICKHOUSE_PASSWORD",
+	for _, k := range []string{"CALORE_PG_DSN", "CALORE_PG_MIGRATE_DSN", "CALORE_KAFKA_USER", "CALORE_KAFKA_PASSWORD", "CALORE_KAFKA_SASL_MECHANISM", "CALORE_CLICKHOUSE_ADDR", "CALORE_CLICKHOUSE_USER", "CALORE_CLICKHOUSE_PASSWORD",
 		"CALORE_CLICKHOUSE_DATABASE", "CALORE_KAFKA_BROKERS", "CALORE_KAFKA_TOPIC_PREFIX", "CALORE_LOG_LEVEL"} {
 		env = append(env, k+"="+getenv(k))
 	}
@@ -253,7 +254,7 @@ func sinkKilled(t testing.TB) (config.Config, map[string]bool, time.Time) {
 	for i := range 500 { // redeliveries
 		msgs = append(msgs, msgs[i*13%n])
 	}
-	w := &kafka.Writer{Addr: kafka.TCP(cfg.KafkaBrokers...), Topic: cfg.KafkaTopicPrefix + "tracking",
+	w := &kafka.Writer{Addr: kafka.TCP(cfg.KafkaBrokers...), Transport: kafkatest.Transport(t), Topic: cfg.KafkaTopicPrefix + "tracking",
 		Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000}
 	defer w.Close()
 	write := func(ms []kafka.Message) {

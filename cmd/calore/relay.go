@@ -38,9 +38,14 @@ func cmdRelay(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 	if err != nil {
 		return err
 	}
+	k, err := ingest.NewKafka(cfg)
+	if err != nil {
+		return err
+	}
 	promReg := newPromRegistry()
 	r, err := relay.New(relay.Config{
-		Brokers:      cfg.KafkaBrokers,
+		Brokers:      k.Brokers,
+		SASL:         k.SASL,
 		Topic:        cfg.KafkaTopicPrefix + ingest.TopicChanges,
 		BatchSize:    *batchSize,
 		PollInterval: *poll,

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/calore-crm/calore/access"
 	"github.com/calore-crm/calore/api"
@@ -85,6 +86,7 @@ type serveApp struct {
 	api       *api.Server
 	pool      *pgxpool.Pool
 	warehouse driver.Conn
+	kafkaSASL sasl.Mechanism // serve's Kafka identity, also for /readyz
 }
 
 // newServeApp wires the server: a Prometheus registry of its own, the
@@ -112,8 +114,13 @@ func newServeApp(cfg config.Config, logger *slog.Logger) (*serveApp, error) {
 	if cfg.Tracking.DevKeys {
 		logger.Warn("CALORE_TRACKING_DEV_KEY=1: tracking tokens use the public DEVELOPMENT key and can be forged; never in production")
 	}
+	k, err := ingest.NewKafka(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("calore serve: %w", err)
+	}
 	producer, err := tracking.NewProducer(tracking.ProducerConfig{
-		Brokers:  cfg.KafkaBrokers,
+		Brokers:  k.Brokers,
+		SASL:     k.SASL,
 		Topic:    cfg.KafkaTopicPrefix + ingest.TopicTracking,
 		SpoolDir: cfg.Tracking.SpoolDir,
 	}, logger, metrics)
@@ -128,7 +135,7 @@ func newServeApp(cfg config.Config, logger *slog.Logger) (*serveApp, error) {
 		_ = producer.Close(context.Background())
 		return nil, fmt.Errorf("calore serve: %w", err)
 	}
-	app := &serveApp{registry: reg, producer: producer}
+	app := &serveApp{registry: reg, producer: producer, kafkaSASL: k.SASL}
 	if err := app.mountAPI(cfg, logger, track); err != nil {
 		_ = app.close(context.Background())
 		return nil, fmt.Errorf("calore serve: %w", err)
@@ -163,7 +170,7 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 	dash := dashboards.Routes(dashboards.Deps{Targets: targets, Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, CanSee: api.CanSeeWidget, Audit: api.DashboardAudit(a.pool), Now: cfg.Now})
 	a.api, err = api.NewServer(api.Deps{
 		Targets: targets,
-		Pool:    a.pool, Warehouse: a.warehouse, KafkaBrokers: cfg.KafkaBrokers, Logger: logger,
+		Pool:    a.pool, Warehouse: a.warehouse, KafkaBrokers: cfg.KafkaBrokers, KafkaSASL: a.kafkaSASL, Logger: logger,
 		Tracking:   track,
 		Metrics:    promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
 		Health:     spoolHealth(a.producer),

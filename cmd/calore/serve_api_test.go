@@ -36,6 +36,9 @@ func TestServeAPI(t *testing.T) {
 		"CALORE_LOG_LEVEL":           "error",
 		"CALORE_TRACKING_KEYS":       testTrackingKeys(t),
 	}
+	for k, v := range kafkatest.Env(t) {
+		env[k] = v
+	}
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok {
 			return v

@@ -85,6 +85,9 @@ func TestServe(t *testing.T) {
 		"CALORE_LOG_LEVEL":          "warn",
 		"CALORE_TRACKING_KEYS":      testTrackingKeys(t),
 	}
+	for k, v := range kafkatest.Env(t) {
+		env[k] = v
+	}
 	getenv := func(k string) string { return env[k] }
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -193,7 +196,7 @@ func TestServe(t *testing.T) {
 
 	rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer rcancel()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: itest.Name("group"), Topic: prefix + ingest.TopicTracking, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Dialer: kafkatest.Dialer(t), Brokers: brokers, GroupID: itest.Name("group"), Topic: prefix + ingest.TopicTracking, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	types := map[string]int{}
 	for i := 0; i < 3; i++ {

@@ -62,9 +62,14 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 		return err
 	}
 
+	k, err := ingest.NewKafka(cfg)
+	if err != nil {
+		return err
+	}
 	promReg := newPromRegistry()
 	s, err := sink.New(sink.Config{
-		Brokers:         cfg.KafkaBrokers,
+		Brokers:         k.Brokers,
+		SASL:            k.SASL,
 		Topics:          []string{cfg.KafkaTopicPrefix + ingest.TopicChanges, cfg.KafkaTopicPrefix + ingest.TopicTracking},
 		DeadLetterTopic: cfg.KafkaTopicPrefix + ingest.TopicDeadLetter,
 		GroupID:         *group,

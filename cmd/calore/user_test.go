@@ -19,16 +19,13 @@ import (
 
 func TestUserCommand(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.NewEmpty(t)
+	dsn := pgtest.NewMigrated(t).App // the command runs as the application role
 	ctx := context.Background()
 	pool, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if _, err := postgres.Migrate(ctx, pool, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := config.FromEnv(func(k string) string {
 		if k == "CALORE_PG_DSN" {
 			return dsn

@@ -73,7 +73,7 @@ func seededTemplate(b *testing.B) (string, string) {
 		b.Fatal(err)
 	}
 	name := u.Path[1:]
-	return name, pgtest.DSN(b)
+	return name, pgtest.OwnerDSN(b) // creates the clones; the benchmark runs as the owner (raw-copy makes a table)
 }
 
 // cloneDB copies the template into a fresh database and opens a pool on it.

@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/ingest/pii"
@@ -53,10 +54,11 @@ const Channel = "calore_outbox"
 // Config is how the relay publishes.
 type Config struct {
 	Brokers      []string
-	Topic        string        // full name of the changes topic
-	BatchSize    int           // rows per transaction (default 500)
-	PollInterval time.Duration // look for rows at least this often (default 1s)
-	BackoffMax   time.Duration // cap of the retry delay after a failure (default 30s)
+	Topic        string         // full name of the changes topic
+	BatchSize    int            // rows per transaction (default 500)
+	PollInterval time.Duration  // look for rows at least this often (default 1s)
+	BackoffMax   time.Duration  // cap of the retry delay after a failure (default 30s)
+	SASL         sasl.Mechanism // authenticates to Kafka (nil: none); the relay's user may write the changes topic only
 	// KeyWrapper wraps the data keys the relay creates (CALORE_DATA_KEY_MASTER;
 	// nil: stored as they are).
 	KeyWrapper *pii.Wrapper
@@ -122,6 +124,7 @@ func New(cfg Config, pool *pgxpool.Pool, metrics *Metrics, logger *slog.Logger) 
 	}
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(cfg.Brokers...),
+		Transport:              &kafka.Transport{SASL: cfg.SASL},
 		Topic:                  cfg.Topic,
 		Balancer:               &kafka.Murmur2Balancer{}, // same partition for a key as Java clients
 		RequiredAcks:           kafka.RequireAll,         // kafka-go's default is none

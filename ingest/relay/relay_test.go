@@ -71,7 +71,7 @@ func (b *background) stop(t testing.TB) {
 func (p *pipeline) startRelay(t testing.TB, poll time.Duration) (*background, *relay.Metrics) {
 	t.Helper()
 	m := relay.NewMetrics(prometheus.NewRegistry())
-	r, err := relay.New(relay.Config{Brokers: p.brokers, Topic: p.prefix + ingest.TopicChanges, BatchSize: 500, PollInterval: poll},
+	r, err := relay.New(relay.Config{Brokers: p.brokers, SASL: kafkatest.Kafka(t).SASL, Topic: p.prefix + ingest.TopicChanges, BatchSize: 500, PollInterval: poll},
 		p.pool, m, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +89,7 @@ func (p *pipeline) startSink(t *testing.T) *sink.Metrics {
 	m := sink.NewMetrics(prometheus.NewRegistry())
 	s, err := sink.New(sink.Config{
 		Brokers:         p.brokers,
+		SASL:            kafkatest.Kafka(t).SASL,
 		Topics:          []string{p.prefix + ingest.TopicChanges, p.prefix + ingest.TopicTracking},
 		DeadLetterTopic: p.prefix + ingest.TopicDeadLetter,
 		GroupID:         itest.Name("relay-test-"),

@@ -165,7 +165,7 @@ func BenchmarkHitToQueryable(b *testing.B) {
 	go func() { done <- s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	w := writer(e.brokers, e.prefix+ingest.TopicTracking)
+	w := writer(b, e.brokers, e.prefix+ingest.TopicTracking)
 	w.BatchTimeout = time.Millisecond
 	defer w.Close()
 	// warm up: the consumer group has joined once a first hit is counted

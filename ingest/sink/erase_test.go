@@ -77,7 +77,7 @@ func TestErasureRemovesPersonEverywhere(t *testing.T) {
 	t.Parallel()
 	brokers, prefix := kafkatest.Topics(t, 2, ingest.Topics...)
 	conn, cfg := warehousetest.NewBI(t)
-	e := &env{brokers: brokers, prefix: prefix, conn: conn, group: itest.Name("sink-test-")}
+	e := &env{brokers: brokers, kafka: kafkatest.Kafka(t), prefix: prefix, conn: conn, group: itest.Name("sink-test-")}
 	e.start(t, conn)
 
 	const target, dup, other = 42, 43, 44

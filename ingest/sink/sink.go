@@ -27,6 +27,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/ingest/pii"
@@ -50,9 +51,10 @@ const ReasonUnmappable = "unmappable"
 // Config is how the sink consumes.
 type Config struct {
 	Brokers         []string
-	Topics          []string // full topic names to consume (changes, tracking)
-	DeadLetterTopic string   // full name of the dead-letter topic
-	GroupID         string   // consumer group; every sink process of one deployment shares it
+	Topics          []string       // full topic names to consume (changes, tracking)
+	DeadLetterTopic string         // full name of the dead-letter topic
+	GroupID         string         // consumer group; every sink process of one deployment shares it
+	SASL            sasl.Mechanism // authenticates to Kafka (nil: none); the sink's user reads both topics and the group, writes dead letters
 
 	BatchSize     int           // flush at this many messages (default 10000)
 	FlushInterval time.Duration // or this long after a batch's first message (default 1s)
@@ -173,6 +175,7 @@ const chunkSize = 512
 func (s *Sink) Run(ctx context.Context) error {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:          s.cfg.Brokers,
+		Dialer:           &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, SASLMechanism: s.cfg.SASL},
 		GroupID:          s.cfg.GroupID,
 		GroupTopics:      s.cfg.Topics,
 		StartOffset:      kafka.FirstOffset,
@@ -192,6 +195,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	defer r.Close()
 	dlq := &kafka.Writer{
 		Addr:                   kafka.TCP(s.cfg.Brokers...),
+		Transport:              &kafka.Transport{SASL: s.cfg.SASL},
 		Topic:                  s.cfg.DeadLetterTopic,
 		Balancer:               &kafka.Murmur2Balancer{},
 		RequiredAcks:           kafka.RequireAll,

@@ -35,6 +35,7 @@ import (
 // env is one test's own topics and warehouse database.
 type env struct {
 	brokers []string
+	kafka   ingest.Kafka
 	prefix  string
 	conn    driver.Conn
 	group   string
@@ -43,12 +44,13 @@ type env struct {
 func newEnv(t testing.TB, partitions int) *env {
 	t.Helper()
 	brokers, prefix := kafkatest.Topics(t, partitions, ingest.Topics...)
-	return &env{brokers: brokers, prefix: prefix, conn: warehousetest.New(t), group: itest.Name("sink-test-")}
+	return &env{brokers: brokers, kafka: kafkatest.Kafka(t), prefix: prefix, conn: warehousetest.New(t), group: itest.Name("sink-test-")}
 }
 
 func (e *env) config() sink.Config {
 	return sink.Config{
 		Brokers:         e.brokers,
+		SASL:            e.kafka.SASL,
 		Topics:          []string{e.prefix + ingest.TopicChanges, e.prefix + ingest.TopicTracking},
 		DeadLetterTopic: e.prefix + ingest.TopicDeadLetter,
 		GroupID:         e.group,
@@ -116,15 +118,15 @@ func hit(i int) (key string, value []byte) {
 	return key, value
 }
 
-func writer(brokers []string, topic string) *kafka.Writer {
-	return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
+func writer(t testing.TB, brokers []string, topic string) *kafka.Writer {
+	return &kafka.Writer{Addr: kafka.TCP(brokers...), Transport: kafkatest.Transport(t), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000}
 }
 
 // produce writes msgs to topic, acknowledged by all replicas.
 func produce(t testing.TB, brokers []string, topic string, msgs []kafka.Message) {
 	t.Helper()
-	w := writer(brokers, topic)
+	w := writer(t, brokers, topic)
 	defer w.Close()
 	for len(msgs) > 0 {
 		n := min(len(msgs), 5000)
@@ -271,7 +273,7 @@ func TestPoisonMessagesGoToDeadLetter(t *testing.T) {
 	s := e.start(t, e.conn)
 	waitFor(t, e.conn, 60*time.Second, 3, `SELECT uniqExact(event_id) FROM tracking_events`)
 
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: e.prefix + ingest.TopicDeadLetter, Partition: 0, MaxWait: 100 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Dialer: kafkatest.Dialer(t), Brokers: e.brokers, Topic: e.prefix + ingest.TopicDeadLetter, Partition: 0, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	got := map[string]kafka.Message{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -363,9 +365,22 @@ func TestConsoleProducerMessageLands(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "java", "-cp", libs+"/*", "org.apache.kafka.tools.ConsoleProducer",
-		"--bootstrap-server", e.brokers[0], "--topic", e.prefix+ingest.TopicTracking,
-		"--property", "parse.key=true", "--property", "key.separator=|")
+	args := []string{"-cp", libs + "/*", "org.apache.kafka.tools.ConsoleProducer",
+		"--bootstrap-server", e.brokers[0], "--topic", e.prefix + ingest.TopicTracking,
+		"--property", "parse.key=true", "--property", "key.separator=|"}
+	if kenv := kafkatest.Env(t); kenv["CALORE_KAFKA_USER"] != "" { // the stack's broker requires SASL (docs/events.md)
+		mech := kenv["CALORE_KAFKA_SASL_MECHANISM"]
+		if mech == "" {
+			mech = "SCRAM-SHA-512"
+		}
+		module := "org.apache.kafka.common.security.scram.ScramLoginModule"
+		if mech == "PLAIN" {
+			module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+		}
+		args = append(args, "--producer-property", "security.protocol=SASL_PLAINTEXT", "--producer-property", "sasl.mechanism="+mech,
+			"--producer-property", fmt.Sprintf(`sasl.jaas.config=%s required username=%q password=%q;`, module, kenv["CALORE_KAFKA_USER"], kenv["CALORE_KAFKA_PASSWORD"]))
+	}
+	cmd := exec.CommandContext(ctx, "java", args...)
 	cmd.Stdin = strings.NewReader(line + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("console producer: %v\n%s", err, out)

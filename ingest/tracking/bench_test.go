@@ -30,7 +30,7 @@ func BenchmarkTrackingEndpoint(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := NewProducer(ProducerConfig{Brokers: brokers, Topic: prefix + ingest.TopicTracking, SpoolDir: b.TempDir()}, quietLogger(), m)
+	p, err := NewProducer(ProducerConfig{Brokers: brokers, SASL: kafkatest.Kafka(b).SASL, Topic: prefix + ingest.TopicTracking, SpoolDir: b.TempDir()}, quietLogger(), m)
 	if err != nil {
 		b.Fatal(err)
 	}

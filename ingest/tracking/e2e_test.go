@@ -152,7 +152,7 @@ func kafkaOutage(t testing.TB, outage time.Duration) outageRun {
 		t.Fatal(err)
 	}
 	p, err := NewProducer(ProducerConfig{
-		Brokers: brokers, Topic: prefix + ingest.TopicTracking, SpoolDir: t.TempDir(),
+		Brokers: brokers, SASL: kafkatest.Kafka(t).SASL, Topic: prefix + ingest.TopicTracking, SpoolDir: t.TempDir(),
 		RetryMin: 50 * time.Millisecond, RetryMax: time.Second, Dial: fault.Dial,
 	}, quietLogger(), m)
 	if err != nil {
@@ -281,7 +281,7 @@ func startSink(t testing.TB, brokers []string, prefix string, conn driver.Conn) 
 		t.Fatal(err)
 	}
 	s, err := sink.New(sink.Config{
-		Brokers: brokers, Topics: []string{prefix + ingest.TopicChanges, prefix + ingest.TopicTracking},
+		Brokers: brokers, SASL: kafkatest.Kafka(t).SASL, Topics: []string{prefix + ingest.TopicChanges, prefix + ingest.TopicTracking},
 		DeadLetterTopic: prefix + ingest.TopicDeadLetter, GroupID: itest.Name("sink-"),
 		BatchSize: 5000, FlushInterval: 200 * time.Millisecond, BackoffMin: 50 * time.Millisecond, BackoffMax: time.Second,
 	}, conn, reg, sink.NewMetrics(prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))

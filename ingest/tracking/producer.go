@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/calore-crm/calore"
 )
@@ -29,6 +30,10 @@ type ProducerConfig struct {
 	SyncInterval time.Duration // spool fsync interval (200 ms)
 	RetryMin     time.Duration // first wait before retrying Kafka after a failure (250 ms)
 	RetryMax     time.Duration // longest wait between retries (10 s)
+
+	// SASL authenticates to Kafka (nil: no authentication); serve's user may
+	// write the tracking topic only.
+	SASL sasl.Mechanism
 
 	// Dial, if set, opens every connection to Kafka (kafka.Transport.Dial);
 	// tests use it to cut Kafka off without stopping the shared broker.
@@ -112,7 +117,7 @@ func NewProducer(cfg ProducerConfig, logger *slog.Logger, metrics *Metrics) (*Pr
 
 // newWriter makes a Kafka writer with its own connection pool.
 func newWriter(cfg ProducerConfig) (*kafka.Writer, *kafka.Transport) {
-	transport := &kafka.Transport{DialTimeout: 3 * time.Second, MetadataTTL: 30 * time.Second, Dial: cfg.Dial}
+	transport := &kafka.Transport{DialTimeout: 3 * time.Second, MetadataTTL: 30 * time.Second, Dial: cfg.Dial, SASL: cfg.SASL}
 	return &kafka.Writer{
 		Addr:     kafka.TCP(cfg.Brokers...),
 		Topic:    cfg.Topic,

@@ -38,6 +38,9 @@ func newTestProducer(t *testing.T, cfg ProducerConfig) (*Producer, *Metrics) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.SASL == nil {
+		cfg.SASL = kafkatest.Kafka(t).SASL
+	}
 	p, err := NewProducer(cfg, quietLogger(), m)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +52,7 @@ func newTestProducer(t *testing.T, cfg ProducerConfig) (*Producer, *Metrics) {
 // high-water marks): exact, however long we would wait for more.
 func topicCount(t *testing.T, brokers []string, topic string) int64 {
 	t.Helper()
-	conn, err := kafka.Dial("tcp", brokers[0])
+	conn, err := kafkatest.Dialer(t).Dial("tcp", brokers[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +63,7 @@ func topicCount(t *testing.T, brokers []string, topic string) int64 {
 	}
 	var n int64
 	for _, p := range parts {
-		c, err := kafka.DialLeader(context.Background(), "tcp", brokers[0], topic, p.ID)
+		c, err := kafkatest.Dialer(t).DialLeader(context.Background(), "tcp", brokers[0], topic, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +84,7 @@ func readBack(t *testing.T, brokers []string, topic string, n int) map[string]bo
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: itest.Name("group"), Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Dialer: kafkatest.Dialer(t), Brokers: brokers, GroupID: itest.Name("group"), Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	ids := map[string]bool{}
 	last := map[string]int64{}
@@ -312,7 +315,7 @@ func readIDs(t *testing.T, brokers []string, topic string, n int) map[string]boo
 	ids := map[string]bool{}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: itest.Name("group"), Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Dialer: kafkatest.Dialer(t), Brokers: brokers, GroupID: itest.Name("group"), Topic: topic, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	for len(ids) < n {
 		msg, err := r.FetchMessage(ctx)

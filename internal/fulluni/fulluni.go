@@ -84,10 +84,14 @@ func (u University) Run(tb testing.TB, args ...string) Result {
 // when missing.
 func env(tb testing.TB) []string {
 	tb.Helper()
-	dsn := itest.Env(tb, "CALORE_PG_DSN")
+	dsn := itest.Env(tb, "CALORE_PG_DSN") // the application role
+	owner := os.Getenv("CALORE_PG_MIGRATE_DSN")
+	if owner == "" {
+		owner = dsn
+	}
 	ch := warehousetest.Config(tb)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
+	admin, err := pgx.Connect(ctx, owner) // creates the database, so owns it and migrates it
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -109,12 +113,15 @@ func env(tb testing.TB) []string {
 	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+DB); err != nil {
 		tb.Fatal(err)
 	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		tb.Fatal(err)
+	onDB := func(dsn string) string {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		u.Path = "/" + DB
+		return u.String()
 	}
-	u.Path = "/" + DB
-	return append(os.Environ(), "CALORE_PG_DSN="+u.String(), "CALORE_CLICKHOUSE_DATABASE="+DB, "CALORE_KAFKA_TOPIC_PREFIX=full.", "CALORE_LOG_LEVEL=warn")
+	return append(os.Environ(), "CALORE_PG_DSN="+onDB(dsn), "CALORE_PG_MIGRATE_DSN="+onDB(owner), "CALORE_CLICKHOUSE_DATABASE="+DB, "CALORE_KAFKA_TOPIC_PREFIX=full.", "CALORE_LOG_LEVEL=warn")
 }
 
 // scored tells whether the university has person scores.
