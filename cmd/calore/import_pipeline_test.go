@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/ingest/kafkatest"
 )
 
 // TestImportReachesWarehouse imports contacts, organisations and every
@@ -97,7 +96,7 @@ func TestImportReachesWarehouse(t *testing.T) {
 func topicMessages(t *testing.T, cfg config.Config, topic string) int64 {
 	t.Helper()
 	name := cfg.KafkaTopicPrefix + topic
-	conn, err := kafka.Dial("tcp", cfg.KafkaBrokers[0])
+	conn, err := kafkatest.Dialer(t).Dial("tcp", cfg.KafkaBrokers[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +107,7 @@ func topicMessages(t *testing.T, cfg config.Config, topic string) int64 {
 	}
 	var n int64
 	for _, p := range parts {
-		pc, err := kafka.DialLeader(context.Background(), "tcp", cfg.KafkaBrokers[0], name, p.ID)
+		pc, err := kafkatest.Dialer(t).DialLeader(context.Background(), "tcp", cfg.KafkaBrokers[0], name, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

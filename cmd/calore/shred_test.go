@@ -17,6 +17,7 @@ import (
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/config"
 	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/ingest/kafkatest"
 	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/warehouse"
@@ -222,7 +223,7 @@ func scanTopics(t *testing.T, keys *postgres.Store, wrapper *pii.Wrapper, broker
 	t.Helper()
 	var found []string
 	for _, topic := range topics {
-		conn, err := kafka.Dial("tcp", brokers[0])
+		conn, err := kafkatest.Dialer(t).Dial("tcp", brokers[0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +281,7 @@ func readPartition(t *testing.T, brokers []string, topic string, partition int) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, partition)
+	conn, err := kafkatest.Dialer(t).DialLeader(ctx, "tcp", brokers[0], topic, partition)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +293,7 @@ func readPartition(t *testing.T, brokers []string, topic string, partition int) 
 	if last == 0 {
 		return nil
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: partition, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Dialer: kafkatest.Dialer(t), Brokers: brokers, Topic: topic, Partition: partition, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	if err := r.SetOffset(kafka.FirstOffset); err != nil {
 		t.Fatal(err)
@@ -316,7 +317,7 @@ func readPartition(t *testing.T, brokers []string, topic string, partition int) 
 // topicSize is the number of messages in topic (sum of high-water marks).
 func topicSize(t *testing.T, brokers []string, topic string) int64 {
 	t.Helper()
-	conn, err := kafka.Dial("tcp", brokers[0])
+	conn, err := kafkatest.Dialer(t).Dial("tcp", brokers[0])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/ingest"
+	"github.com/calore-crm/calore/ingest/kafkatest"
 	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/ingest/sink"
@@ -63,7 +64,7 @@ func TestSealedFields(t *testing.T) {
 	if tag, err := pool.Exec(ctx, `DELETE FROM person_keys WHERE person_id = $1`, erased); err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("destroy the key: %v %v", tag, err)
 	}
-	w := &kafka.Writer{Addr: kafka.TCP(e.brokers...), Topic: e.prefix + ingest.TopicChanges, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond}
+	w := &kafka.Writer{Addr: kafka.TCP(e.brokers...), Transport: kafkatest.Transport(t), Topic: e.prefix + ingest.TopicChanges, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond}
 	defer w.Close()
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatal(err)
