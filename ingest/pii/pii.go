@@ -206,7 +206,7 @@ func Strip(typ string, payload []byte) ([]byte, error) {
 			fields[k] = json.RawMessage("null")
 		}
 	}
-	out, err := json.Marshal(fields)
+	out, err := marshalPayload(fields)
 	if err != nil {
 		return nil, fmt.Errorf("pii: strip %s payload: %w", typ, err)
 	}
@@ -279,7 +279,7 @@ func (d *Doc) Seal(keys map[int64]Key) ([]byte, error) {
 		v = enc.AppendEncode(v, data)
 		d.fields[f] = append(v, '"', '}')
 	}
-	out, err := json.Marshal(d.fields)
+	out, err := marshalPayload(d.fields)
 	if err != nil {
 		return nil, fmt.Errorf("pii: encode sealed payload: %w", err)
 	}
@@ -370,7 +370,7 @@ func (d *Doc) Open(keys map[int64][]byte) (payload []byte, erased int, err error
 		}
 		d.fields[f] = plain
 	}
-	out, err := json.Marshal(d.fields)
+	out, err := marshalPayload(d.fields)
 	if err != nil {
 		return nil, erased, fmt.Errorf("pii: encode opened payload: %w", err)
 	}
@@ -444,4 +444,19 @@ func formatKids(kids []int64) string {
 		b.WriteString(strconv.FormatInt(k, 10))
 	}
 	return b.String()
+}
+
+// marshalPayload encodes a payload's fields without HTML escaping: the
+// warehouse reads some fields straight from the payload text with
+// visitParamExtractString, which does not unescape "\u003c", so a region
+// "<b>" escaped by encoding/json's default would read "?" there. The
+// payload is JSON data, never HTML, and pages escape it when they show it.
+func marshalPayload(fields map[string]json.RawMessage) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fields); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
