@@ -29,6 +29,11 @@ var OrganisationKinds = []string{OrgCompany, OrgPublicBody, OrgResearchBody, Org
 // and employees are Affiliations.
 type Organisation struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source         string `json:"source,omitempty"`
+	SourceID       string `json:"source_id,omitempty"`
 	Kind           string `json:"kind"`
 	LegalName      string `json:"legal_name"`
 	LegalNameASCII string `json:"legal_name_ascii"` // filled by the store when empty
@@ -128,6 +133,11 @@ func (o *Organisation) Validate() error {
 // employers, R1.6 referents with role history).
 type Affiliation struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source         string     `json:"source,omitempty"`
+	SourceID       string     `json:"source_id,omitempty"`
 	PersonID       int64      `json:"person_id"`
 	OrganisationID int64      `json:"organisation_id"`
 	Role           string     `json:"role,omitempty"`

@@ -16,6 +16,8 @@ var organisations = &table[calore.Organisation]{
 	meta:      func(o *calore.Organisation) *calore.Meta { return &o.Meta },
 	fields: func(o *calore.Organisation) []field {
 		return []field{
+			{col: "source", ptr: &o.Source},
+			{col: "source_id", ptr: &o.SourceID},
 			{col: "kind", ptr: &o.Kind},
 			{col: "legal_name", ptr: &o.LegalName},
 			{col: "legal_name_ascii", ptr: &o.LegalNameASCII},
@@ -139,6 +141,8 @@ var affiliations = &table[calore.Affiliation]{
 	meta:      func(a *calore.Affiliation) *calore.Meta { return &a.Meta },
 	fields: func(a *calore.Affiliation) []field {
 		return []field{
+			{col: "source", ptr: &a.Source},
+			{col: "source_id", ptr: &a.SourceID},
 			{col: "person_id", ptr: &a.PersonID},
 			{col: "organisation_id", ptr: &a.OrganisationID},
 			{col: "role", ptr: &a.Role},

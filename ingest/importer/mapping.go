@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -140,12 +141,12 @@ func MapHeader(spec Spec, header []string, mapping map[string]string) (*Layout, 
 		if a, ok := activities[spec.Kind]; ok {
 			var missing []string
 			for _, f := range a.required {
-				if !l.Has(f) {
-					missing = append(missing, f)
+				if !slices.ContainsFunc(strings.Split(f, "|"), l.Has) {
+					missing = append(missing, strings.ReplaceAll(f, "|", " or "))
 				}
 			}
-			if a.refs.personRequired && !l.Has("email") && !(l.Has("first_name") && l.Has("last_name")) {
-				missing = append(missing, "email (or first and last name)")
+			if a.refs.personRequired && !l.Has("person_source_id") && !l.Has("email") && !(l.Has("first_name") && l.Has("last_name")) {
+				missing = append(missing, "email (or a person code, or first and last name)")
 			}
 			if len(missing) > 0 {
 				problems = append(problems, fmt.Errorf("%s need columns for %s; none was recognised (use --mapping)", spec.Kind, strings.Join(missing, ", ")))

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -106,6 +107,29 @@ var personKindAliases = map[string]string{
 	"interno": "internal", "altro": "other",
 }
 
+// Source keys (docs/import.md): a record's own code in the system it comes
+// from is its source_id; activity files name other records by their codes.
+// The lists keep each header to the field it really means: in a donations
+// file "Matricola" is the donor's code, "Codice donazione" or a bare "ID" the
+// donation's own.
+var (
+	genericCodeSynonyms = []string{"source id", "external id", "id esterno", "codice esterno", "codice", "code", "id", "identificativo",
+		"legacy id", "old id", "id origine", "codice origine", "record id"}
+	personCodeSynonyms = []string{"matricola", "numero di matricola", "n matricola", "num matricola", "student id", "student number",
+		"codice persona", "id persona", "person id", "person code", "contact id", "id contatto", "codice anagrafico", "codice anagrafica",
+		"id anagrafica", "donor id", "codice donatore", "alumni id", "codice alumni", "codice laureato"}
+	orgCodeSynonyms = []string{"codice azienda", "id azienda", "company id", "company code", "organisation id", "organization id",
+		"organisation code", "organization code", "codice ente", "id ente", "codice organizzazione"}
+	eventCodeSynonyms    = []string{"codice evento", "cod evento", "event code", "event id", "id evento"}
+	campaignCodeSynonyms = []string{"codice campagna", "campaign id", "campaign code", "id campagna"}
+)
+
+// sourceID is the field of a record's own source key, recognised by the
+// generic headers and by extra.
+func sourceID(extra ...[]string) Field {
+	return Field{Name: "source_id", Type: TypeText, Synonyms: slices.Concat(append(extra, genericCodeSynonyms)...)}
+}
+
 var contactSpec = Spec{Kind: Contacts, Fields: []Field{
 	{Name: "first_name", Type: TypeName, Synonyms: []string{"first name", "firstname", "given name", "nome", "nome proprio", "prenom", "vorname", "nombre"}},
 	{Name: "last_name", Type: TypeName, Synonyms: []string{"last name", "lastname", "surname", "family name", "cognome", "nom", "nachname", "apellido", "apellidos"}},
@@ -126,6 +150,7 @@ var contactSpec = Spec{Kind: Contacts, Fields: []Field{
 	{Name: "degree_course", Type: TypeText, Synonyms: []string{"degree course", "degree", "course", "programme", "program", "corso di laurea", "corso di studi", "corso", "laurea"}},
 	{Name: "macro_category", Type: TypeText, Synonyms: []string{"macro category", "macro-category", "school", "macro categoria", "macroarea", "scuola", "area"}},
 	{Name: "tags", Type: TypeList, Synonyms: []string{"tags", "tag", "labels", "etichette", "parole chiave", "keywords"}},
+	sourceID(personCodeSynonyms),
 }}
 
 var orgKinds = []string{"company", "public_body", "research_body", "foundation", "spin_off", "start_up", "association", "other"}
@@ -157,6 +182,7 @@ var organisationSpec = Spec{Kind: Organisations, Fields: []Field{
 	{Name: "province", Type: TypeText, Synonyms: []string{"province", "provincia", "prov"}},
 	{Name: "city", Type: TypeText, Synonyms: []string{"city", "citta", "comune", "sede", "localita"}},
 	{Name: "labels", Type: TypeList, Synonyms: []string{"labels", "tags", "etichette", "tag"}},
+	sourceID(orgCodeSynonyms),
 }}
 
 // SpecOf returns the field list of a kind, and false for a kind this build
