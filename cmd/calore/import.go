@@ -81,9 +81,9 @@ func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string,
 		fs.PrintDefaults()
 	}
 	kind := fs.String("kind", "", "what the file holds: contacts, organisations, events, registrations, donations, interactions, journey")
-	mapping := fs.String("mapping", "", "JSON file mapping headers to fields, e.g. {\"Cell. privato\": \"phone\", \"Note\": \"-\"}")
+	mapping := fs.String("mapping", "", "JSON file mapping headers to fields, e.g. {\"Cell. privato\": \"phone\", \"Note\": \"-\"}, or {\"columns\": {…}, \"values\": {\"purpose\": {\"quota socio\": \"membership_fee\"}}} to map the old system's values too")
 	source := fs.String("source", "", "marketing source of the people in the file, and source of registrations and journey stages (default \"import:<file name>\")")
-	match := fs.String("match", "", "what identifies an existing record, comma separated: people email,name; organisations vat,tax_code,name (default all)")
+	match := fs.String("match", "", "what identifies an existing record, comma separated: people source_id,email,name; organisations source_id,vat,tax_code,name; activities source_id,email,name (default all)")
 	policy := fs.String("policy", "", "merge policy per field: field=overwrite|fill-empty|keep,…; *=… sets the default (fill-empty)")
 	dryRun := fs.Bool("dry-run", false, "report what would be created, updated and in conflict, and write nothing")
 	atomic := fs.Bool("atomic", false, "all or nothing: import nothing if any row is bad or in conflict")
@@ -135,9 +135,11 @@ func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string,
 		problems = append(problems, fmt.Errorf("--kind %s: not built yet (its tables are not in the schema)", k))
 	}
 	if *mapping != "" {
-		if opts.Mapping, err = importer.LoadMapping(*mapping); err != nil {
+		m, err := importer.LoadMapping(*mapping)
+		if err != nil {
 			problems = append(problems, err)
 		}
+		opts.Mapping, opts.Values = m.Columns, m.Values
 	}
 	if len(problems) > 0 {
 		return importer.Options{}, "", false, fmt.Errorf("import: %w", errors.Join(problems...))

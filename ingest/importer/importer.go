@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,13 +37,14 @@ type DB interface {
 // Options are the settings of one import.
 type Options struct {
 	Kind     Kind
-	Mapping  map[string]string // header → field, from --mapping; wins over the built-in synonyms
-	Source   string            // marketing source of every person in the file (R1.7); "" = "import:<file name>"
-	Match    []string          // contacts: "email", "name"; organisations: "vat", "tax_code", "name"; nil = all
-	Policies Policies          // per field; zero = fill-empty everywhere
-	DryRun   bool              // do everything, then roll back
-	Atomic   bool              // any bad row or conflict: import nothing
-	Sheet    string            // XLSX worksheet; "" = the first
+	Mapping  map[string]string            // header → field, from --mapping; wins over the built-in synonyms
+	Values   map[string]map[string]string // field → old system's value → value, from --mapping ("values")
+	Source   string                       // marketing source of every person in the file (R1.7); "" = "import:<file name>"
+	Match    []string                     // contacts: "email", "name"; organisations: "vat", "tax_code", "name"; nil = all
+	Policies Policies                     // per field; zero = fill-empty everywhere
+	DryRun   bool                         // do everything, then roll back
+	Atomic   bool                         // any bad row or conflict: import nothing
+	Sheet    string                       // XLSX worksheet; "" = the first
 
 	DefaultCC         string // phone country code when a number has none; "" = "39"
 	DefaultPersonKind string // kind of a new person whose row has none; "" = "other"
@@ -56,14 +58,15 @@ type Report struct {
 	Kind      Kind
 	File      string
 	Source    string
-	Rows      int        // data rows read
-	Created   int        // records created
-	Updated   int        // existing records changed
-	Unchanged int        // rows that matched a record and changed nothing
-	Conflicts []RowError // rows left out: ambiguous match or repeated in the file
-	Errors    []RowError // rows left out: unreadable or invalid values
-	Ignored   []string   // columns that feed no field
-	Events    int        // outbox rows written
+	Rows      int             // data rows read
+	Created   int             // records created
+	Updated   int             // existing records changed
+	Unchanged int             // rows that matched a record and changed nothing
+	Conflicts []RowError      // rows left out: ambiguous match or repeated in the file
+	Errors    []RowError      // rows left out: unreadable or invalid values
+	Ignored   []string        // columns that feed no field
+	Unknown   []UnknownValues // per field, the values that are none of its values (bad rows), for a value mapping
+	Events    int             // outbox rows written
 	DryRun    bool
 	Atomic    bool
 	Committed bool // false for a dry run and for an atomic import with problems
@@ -87,12 +90,36 @@ func (r *Report) Write(w io.Writer) {
 	if len(r.Ignored) > 0 {
 		fmt.Fprintf(w, "columns not imported: %s\n", strings.Join(r.Ignored, ", "))
 	}
+	for _, u := range r.Unknown {
+		var vals []string
+		for i, v := range u.Values {
+			if i == 20 {
+				vals = append(vals, fmt.Sprintf("and %d more", len(u.Values)-20))
+				break
+			}
+			vals = append(vals, fmt.Sprintf("%q (%s)", v.Value, rowsText(v.Rows)))
+		}
+		fmt.Fprintf(w, "%s: %s %s not known values; map them in the mapping file: {\"values\": {%q: {%q: \"…\"}}}\n",
+			u.Field, strings.Join(vals, ", "), map[bool]string{true: "is", false: "are"}[len(u.Values) == 1], u.Field, u.Values[0].Value)
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "bad %s\n", e)
 	}
 	for _, e := range r.Conflicts {
 		fmt.Fprintf(w, "conflict %s\n", e)
 	}
+}
+
+// rowsText is "1 row" or "1,234 rows".
+func rowsText(n int) string {
+	if n == 1 {
+		return "1 row"
+	}
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s + " rows"
 }
 
 // ErrRolledBack is returned (wrapped) by an atomic import that found bad rows
@@ -157,8 +184,13 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 		return nil, &calore.Error{Kind: calore.ErrInvalid, Message: fmt.Sprintf("import %s: %v", rep.File, err)}
 	}
 	rep.Ignored = layout.Ignored()
+	values, err := valueMaps(spec, opts.Values)
+	if err != nil {
+		return nil, &calore.Error{Kind: calore.ErrInvalid, Message: fmt.Sprintf("import %s: %v", rep.File, err)}
+	}
 
-	src := &rowSource{recs: recs, parser: &Parser{Layout: layout, DefaultCC: opts.DefaultCC, Location: rome()}, progress: opts.Progress}
+	parser := &Parser{Layout: layout, DefaultCC: opts.DefaultCC, Location: rome(), Values: values}
+	src := &rowSource{recs: recs, parser: parser, progress: opts.Progress}
 	if total := recs.Total(); total > 0 {
 		opts.Progress.Phase("reading rows", int64(total))
 		src.pos = func() int64 { return int64(src.rows) }
@@ -189,7 +221,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 	}
 	opts.Progress.Set(src.pos())
 	opts.Progress.Done()
-	rep.Rows, rep.Errors = src.rows, src.errors
+	rep.Rows, rep.Errors, rep.Unknown = src.rows, src.errors, parser.Unknown()
 	if spec.Kind != Contacts { // contacts analyze after computing their name keys
 		if _, err := tx.Exec(ctx, "ANALYZE "+stageTable); err != nil {
 			return nil, fmt.Errorf("import %s: analyze staging: %w", rep.File, err)

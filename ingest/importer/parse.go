@@ -52,6 +52,36 @@ type Parser struct {
 	Layout    *Layout
 	DefaultCC string         // country code for phone numbers written without one, "39"
 	Location  *time.Location // of times written without a zone
+	// Values are the mapping file's value mappings: field → folded value
+	// as written → value to parse instead ("" leaves the cell empty).
+	Values map[string]map[string]string
+
+	unknown map[string]map[string]int // field → value not among the field's values → rows
+}
+
+// Unknown lists, per field, the distinct values that are none of the
+// field's values (nor mapped), with how many rows have each, most frequent
+// first: what a mapping file's "values" should map.
+func (p *Parser) Unknown() []UnknownValues {
+	var out []UnknownValues
+	for _, f := range p.Layout.Spec.Fields {
+		vals := p.unknown[f.Name]
+		if len(vals) == 0 {
+			continue
+		}
+		u := UnknownValues{Field: f.Name}
+		for v, n := range vals {
+			u.Values = append(u.Values, ValueCount{Value: v, Rows: n})
+		}
+		sort.Slice(u.Values, func(i, j int) bool {
+			if u.Values[i].Rows != u.Values[j].Rows {
+				return u.Values[i].Rows > u.Values[j].Rows
+			}
+			return u.Values[i].Value < u.Values[j].Value
+		})
+		out = append(out, u)
+	}
+	return out
 }
 
 // Parse parses one data record. It returns every problem of the row; the
@@ -149,6 +179,28 @@ func (p *Parser) value(f Field, cell string) (any, error) {
 	if s == "" {
 		return nil, nil
 	}
+	if vm := p.Values[f.Name]; vm != nil {
+		if to, ok := vm[Fold(s)]; ok {
+			if s = to; s == "" {
+				return nil, nil
+			}
+		}
+	}
+	v, err := p.parse(f, s)
+	if errors.Is(err, errEnum) {
+		if p.unknown == nil {
+			p.unknown = map[string]map[string]int{}
+		}
+		if p.unknown[f.Name] == nil {
+			p.unknown[f.Name] = map[string]int{}
+		}
+		p.unknown[f.Name][s]++
+	}
+	return v, err
+}
+
+// parse reads a non-empty cleaned cell as a value of f's type.
+func (p *Parser) parse(f Field, s string) (any, error) {
 	switch f.Type {
 	case TypeText:
 		return s, nil
