@@ -142,14 +142,24 @@ type Affiliation struct {
 	OrganisationID int64      `json:"organisation_id"`
 	Role           string     `json:"role,omitempty"`
 	Department     string     `json:"department,omitempty"`
+	Seniority      string     `json:"seniority,omitempty"` // one of Seniorities, "" when unknown
 	IsReferent     bool       `json:"is_referent"`
 	StartDate      *time.Time `json:"start_date,omitempty"`
 	EndDate        *time.Time `json:"end_date,omitempty"` // nil while current
 }
 
+// Seniorities are the levels of a role (Affiliation.Seniority).
+var Seniorities = []string{"entry", "junior", "middle", "senior", "executive"}
+
 // Validate checks an affiliation.
 func (a *Affiliation) Validate() error {
 	var errs []error
+	if a.Seniority != "" && !slices.Contains(Seniorities, a.Seniority) {
+		errs = append(errs, FieldError("seniority", "%q is not one of %v", a.Seniority, Seniorities))
+	}
+	if a.SourceID != "" && a.Source == "" {
+		errs = append(errs, FieldError("source", "required with source_id"))
+	}
 	if a.PersonID <= 0 {
 		errs = append(errs, FieldError("person_id", "required"))
 	}

@@ -27,6 +27,7 @@ import (
 var importScope = map[importer.Kind]string{
 	importer.Contacts:      access.People,
 	importer.Organisations: access.Organisations,
+	importer.Affiliations:  access.Affiliations,
 	importer.Events:        access.Events,
 	importer.Registrations: access.Registrations,
 	importer.Donations:     access.Donations,

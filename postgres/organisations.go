@@ -147,6 +147,7 @@ var affiliations = &table[calore.Affiliation]{
 			{col: "organisation_id", ptr: &a.OrganisationID},
 			{col: "role", ptr: &a.Role},
 			{col: "department", ptr: &a.Department},
+			{col: "seniority", ptr: &a.Seniority},
 			{col: "is_referent", ptr: &a.IsReferent},
 			{col: "start_date", ptr: &a.StartDate},
 			{col: "end_date", ptr: &a.EndDate},

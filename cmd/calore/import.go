@@ -22,9 +22,10 @@ import (
 const importUsage = `usage: calore import --kind KIND [flags] FILE
 
 Loads a CSV or XLSX file into the operational store, merging with what is
-there (docs/import.md). KIND is one of: contacts, organisations, events,
-registrations, donations, interactions, journey (the last five find their
-people, organisations and events among those already imported).
+there (docs/import.md). KIND is one of: contacts, organisations, affiliations,
+events, registrations, donations, interactions, journey (all but the first
+two find their people, organisations and events among those already
+imported).
 
 flags:
 `
@@ -80,7 +81,7 @@ func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string,
 		fmt.Fprint(stderr, importUsage)
 		fs.PrintDefaults()
 	}
-	kind := fs.String("kind", "", "what the file holds: contacts, organisations, events, registrations, donations, interactions, journey")
+	kind := fs.String("kind", "", "what the file holds: contacts, organisations, affiliations, events, registrations, donations, interactions, journey")
 	mapping := fs.String("mapping", "", "JSON file mapping headers to fields, e.g. {\"Cell. privato\": \"phone\", \"Note\": \"-\"}, or {\"columns\": {…}, \"values\": {\"purpose\": {\"quota socio\": \"membership_fee\"}}} to map the old system's values too")
 	source := fs.String("source", "", "marketing source of the people in the file, and source of registrations and journey stages (default \"import:<file name>\")")
 	match := fs.String("match", "", "what identifies an existing record, comma separated: people source_id,email,name; organisations source_id,vat,tax_code,name; activities source_id,email,name (default all)")

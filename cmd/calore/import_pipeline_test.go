@@ -244,3 +244,48 @@ func TestImportValueMappings(t *testing.T) {
 		waitCount(t, cfg, 60*time.Second, c.want, c.query)
 	}
 }
+
+// TestImportAffiliationsAndTopAlumni: an Italian export with Ruolo (a job
+// title), Azienda, Livello and the top-alumni columns imports as contacts
+// (top category and relevance on the person) and then, the same file, as
+// affiliations (role, seniority, from) linked to the person by Matricola and
+// to the employer by name; the people and the affiliations reach the
+// warehouse. Seen failing before the fix: "Ruolo" was read as the person's
+// kind and every row was bad ("Ingegnere" is not one of prospect, …).
+func TestImportAffiliationsAndTopAlumni(t *testing.T) {
+	t.Parallel()
+	getenv, cfg := pipeline(t)
+	src := []string{"--source", "anagrafe"}
+	importFile(t, getenv, "organisations", "aziende.csv", "Ragione sociale;Partita IVA\nACME S.p.A.;IT01234567890\nBottega srl;\n", src...)
+	file := "Matricola;Nome;Cognome;Email;Azienda;Ruolo;Livello;Dal;Categoria top alumni;Rilevanza\n" +
+		"M1;Carla;Fabbri;carla@example.com;ACME SpA;Amministratrice delegata;dirigente;01/03/2019;prestigio;5\n" +
+		"M2;Ugo;Sala;ugo@example.com;Bottega;Ingegnere;junior;2022-09-01;;\n"
+	out := importFile(t, getenv, "contacts", "laureati.csv", file, append(src, "--default-kind", "alumnus")...)
+	if !strings.Contains(out, "2 created") {
+		t.Fatalf("contacts: %s", out)
+	}
+	out = importFile(t, getenv, "affiliations", "laureati.csv", file, src...)
+	if !strings.Contains(out, "2 created") {
+		t.Fatalf("affiliations: %s", out)
+	}
+	// the same file again: found by natural key, nothing new
+	out = importFile(t, getenv, "affiliations", "laureati.csv", file, src...)
+	if !strings.Contains(out, "0 created, 0 updated, 2 unchanged") {
+		t.Fatalf("affiliations again: %s", out)
+	}
+	for _, c := range []struct {
+		query string
+		want  uint64
+	}{
+		{`SELECT uniqExact(id) FROM dim_people WHERE kind = 'alumnus'`, 2},
+		{`SELECT count() FROM dim_people FINAL WHERE visitParamExtractString(payload, 'top_category') = 'prestige' AND visitParamExtractInt(payload, 'relevance') = 5`, 1},
+		{`SELECT uniqExact(aggregate_id) FROM change_log WHERE aggregate = 'affiliation'`, 2},
+		{`SELECT count() FROM change_log WHERE aggregate = 'affiliation' AND visitParamExtractString(payload, 'role') = 'Amministratrice delegata'
+		    AND visitParamExtractString(payload, 'seniority') = 'executive' AND visitParamExtractString(payload, 'start_date') LIKE '2019-03-01%'`, 1},
+	} {
+		waitCount(t, cfg, 60*time.Second, c.want, c.query)
+	}
+	if n := topicMessages(t, cfg, ingest.TopicDeadLetter); n != 0 {
+		t.Errorf("dead-letter topic holds %d messages, want 0", n)
+	}
+}

@@ -120,10 +120,24 @@ var journeySpec = Spec{Kind: Journey, Fields: fields(who, []Field{
 	sourceID([]string{"application id", "codice domanda", "id domanda"}),
 })}
 
+var affiliationSpec = Spec{Kind: Affiliations, Fields: fields(who, which, []Field{
+	{Name: "role", Type: TypeText, Synonyms: []string{"role", "job title", "title", "position", "ruolo", "qualifica", "posizione", "mansione", "incarico", "ruolo aziendale", "professione attuale"}},
+	{Name: "department", Type: TypeText, Synonyms: []string{"department", "division", "dipartimento", "reparto", "divisione", "funzione aziendale"}},
+	{Name: "seniority", Type: TypeEnum, Values: calore.Seniorities, Aliases: map[string]string{
+		"stagista": "entry", "tirocinante": "entry", "intern": "entry", "neolaureato": "entry", "entry level": "entry", "graduate": "entry",
+		"impiegato": "junior", "mid": "middle", "medio": "middle", "mid level": "middle", "quadro": "senior", "manager": "senior", "responsabile": "senior",
+		"dirigente": "executive", "c level": "executive", "top manager": "executive", "direttore": "executive", "ceo": "executive", "amministratore delegato": "executive"},
+		Synonyms: []string{"seniority", "level", "livello", "anzianita", "inquadramento", "seniority level"}},
+	{Name: "is_referent", Type: TypeBool, Synonyms: []string{"referent", "is referent", "referente", "referente aziendale", "contact person"}},
+	{Name: "start_date", Type: TypeDate, Synonyms: []string{"start date", "from", "since", "dal", "da", "data inizio", "inizio", "in carica dal", "data assunzione"}},
+	{Name: "end_date", Type: TypeDate, Synonyms: []string{"end date", "to", "until", "al", "a", "fino al", "data fine", "fine", "data cessazione"}},
+	sourceID([]string{"affiliation id", "codice incarico", "id incarico"}),
+})}
+
 // refs says which references an activity row resolves before the merge.
 type refs struct {
 	person, personRequired bool // who fields → person_id
-	org                    bool // which fields → organisation_id (optional)
+	org, orgRequired       bool // which fields → organisation_id
 	event                  bool // event + event_date → event_id (required)
 	campaign               bool // campaign → campaign_id (optional)
 }
@@ -147,6 +161,23 @@ type activity struct {
 }
 
 var activities = map[Kind]*activity{
+	Affiliations: {
+		spec: affiliationSpec, table: "affiliations", aggregate: "affiliation",
+		refs: refs{person: true, personRequired: true, org: true, orgRequired: true},
+		columns: []column{
+			{field: "department", column: "department", kind: colText},
+			{field: "seniority", column: "seniority", kind: colText},
+			{field: "is_referent", column: "is_referent", kind: colBool},
+			{field: "start_date", column: "start_date", kind: colNullable},
+			{field: "end_date", column: "end_date", kind: colNullable},
+		},
+		// a person's role at an organisation; one without a role is "the"
+		// affiliation with that organisation
+		defaults: map[string]string{"role": "coalesce(s.role, '')"},
+		key:      []string{"t.person_id = s.person_id", "t.organisation_id = s.organisation_id", "lower(t.role) = lower(coalesce(s.role, ''))"},
+		stageKey: []string{"person_id", "organisation_id", "lower(coalesce(role, ''))"},
+		required: []string{"organisation|organisation_vat|organisation_source_id"},
+	},
 	Donations: {
 		spec: donationSpec, table: "donations", aggregate: "donation",
 		refs: refs{person: true, org: true, campaign: true},
@@ -238,6 +269,11 @@ func checkActivity(a *activity, get func(string) any) string {
 	if a.refs.person && get("email") == nil && get("person_source_id") == nil && (get("first_name") == nil || get("last_name") == nil) {
 		if a.refs.personRequired || !a.refs.org || (get("organisation") == nil && get("organisation_vat") == nil && get("organisation_source_id") == nil) {
 			return "no person code, no email and no first and last name: nothing to find the person by"
+		}
+	}
+	if start, ok := get("start_date").(time.Time); ok {
+		if end, ok := get("end_date").(time.Time); ok && end.Before(start) {
+			return "the role ends before it starts"
 		}
 	}
 	if start, ok := get("starts_at").(time.Time); ok {

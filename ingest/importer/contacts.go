@@ -28,6 +28,8 @@ var personColumns = []column{
 	{field: "graduation_year", column: "graduation_year", kind: colNullable},
 	{field: "degree_course", column: "degree_course", kind: colText},
 	{field: "macro_category", column: "macro_category", kind: colText},
+	{field: "top_category", column: "top_category", kind: colText},
+	{field: "relevance", column: "relevance", kind: colNullable},
 	{field: "tags", column: "tags", kind: colArray},
 }
 

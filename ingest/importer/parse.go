@@ -161,6 +161,9 @@ func (p *Parser) check(row Row) string {
 		if (first != "" || last != "") && NameKey(first, last) == "" && get("email") == nil && get("email_institutional") == nil && get("email_2") == nil {
 			return "the name has no letter or digit, even transliterated, and there is no email"
 		}
+		if r, ok := get("relevance").(int32); ok && (r < 1 || r > 5) {
+			return fmt.Sprintf("relevance %d is not between 1 and 5", r)
+		}
 	case Organisations:
 		if get("legal_name") == nil {
 			return "no legal name"

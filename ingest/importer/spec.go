@@ -18,10 +18,11 @@ const (
 	Registrations Kind = "registrations"
 	Interactions  Kind = "interactions"
 	Journey       Kind = "journey"
+	Affiliations  Kind = "affiliations"
 )
 
 // AllKinds lists every kind, in the order the usage text shows them.
-var AllKinds = []Kind{Contacts, Organisations, Donations, Events, Registrations, Interactions, Journey}
+var AllKinds = []Kind{Contacts, Organisations, Affiliations, Donations, Events, Registrations, Interactions, Journey}
 
 // ParseKind checks a --kind value.
 func ParseKind(s string) (Kind, error) {
@@ -137,7 +138,7 @@ var contactSpec = Spec{Kind: Contacts, Fields: []Field{
 	{Name: "email_institutional", Type: TypeEmail, Synonyms: []string{"institutional email", "work email", "university email", "email istituzionale", "email di ateneo", "email aziendale", "email lavoro"}},
 	{Name: "email_2", Type: TypeEmail, Synonyms: []string{"email 2", "email2", "secondary email", "other email", "email secondaria", "altra email", "e-mail 2", "pec"}},
 	{Name: "phone", Type: TypePhone, Synonyms: []string{"phone", "telephone", "phone number", "mobile", "cell", "cellphone", "telefono", "tel", "cellulare", "numero di telefono", "recapito telefonico", "cell."}},
-	{Name: "kind", Type: TypeEnum, Values: personKinds, Aliases: personKindAliases, Synonyms: []string{"kind", "type", "contact type", "category", "tipo", "tipologia", "categoria", "tipo contatto", "ruolo"}},
+	{Name: "kind", Type: TypeEnum, Values: personKinds, Aliases: personKindAliases, Synonyms: []string{"kind", "type", "contact type", "category", "tipo", "tipologia", "categoria", "tipo contatto"}},
 	{Name: "minor", Type: TypeBool, Synonyms: []string{"minor", "is minor", "under 18", "minorenne"}},
 	{Name: "language", Type: TypeText, Synonyms: []string{"language", "lingua", "idioma", "sprache"}},
 	{Name: "nationality", Type: TypeNationality, Synonyms: []string{"nationality", "citizenship", "nazionalita", "cittadinanza"}},
@@ -150,6 +151,10 @@ var contactSpec = Spec{Kind: Contacts, Fields: []Field{
 	{Name: "degree_course", Type: TypeText, Synonyms: []string{"degree course", "degree", "course", "programme", "program", "corso di laurea", "corso di studi", "corso", "laurea"}},
 	{Name: "macro_category", Type: TypeText, Synonyms: []string{"macro category", "macro-category", "school", "macro categoria", "macroarea", "scuola", "area"}},
 	{Name: "tags", Type: TypeList, Synonyms: []string{"tags", "tag", "labels", "etichette", "parole chiave", "keywords"}},
+	{Name: "top_category", Type: TypeEnum, Values: []string{"prestige", "economic", "visibility"}, Aliases: map[string]string{
+		"prestigio": "prestige", "economico": "economic", "economica": "economic", "economy": "economic", "visibilita": "visibility", "visibile": "visibility"},
+		Synonyms: []string{"top category", "top alumni", "top alumni category", "categoria top", "categoria top alumni", "top alumni categoria", "categoria alumni top"}},
+	{Name: "relevance", Type: TypeInt, Synonyms: []string{"relevance", "top relevance", "rilevanza", "livello di rilevanza", "rilevanza top alumni"}},
 	sourceID(personCodeSynonyms),
 }}
 
