@@ -165,6 +165,12 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if _, ok := importScope[opts.Kind]; !ok {
+		// campaign activity produces its opens and clicks to Kafka, which
+		// the API server does not do for imports
+		s.writeError(w, r, invalid("kind", "%s is imported with calore import, not through the API", opts.Kind))
+		return
+	}
 	p := principal(r)
 	if !p.Can(perm(importScope[opts.Kind], access.Write)) {
 		s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "your roles do not allow importing %s (write on %s)", opts.Kind, importScope[opts.Kind]))

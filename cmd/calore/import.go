@@ -57,6 +57,22 @@ func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if rep != nil {
 		rep.Write(stdout)
 	}
+	if err == nil && rep.Committed && len(rep.Hits) > 0 {
+		// the sends are committed: their opens and clicks go the way of live hits
+		events, herr := hitEvents(rep.Hits)
+		if herr == nil {
+			var spooled int64
+			spooled, herr = publishHits(ctx, cfg, logger, events)
+			fmt.Fprintf(stdout, "%d opens and clicks sent to the tracking topic", len(events))
+			if spooled > 0 {
+				fmt.Fprintf(stdout, "; %d wait in the spool (Kafka unreachable) for the next import run", spooled)
+			}
+			fmt.Fprintln(stdout)
+		}
+		if herr != nil {
+			return fmt.Errorf("import: the sends are stored, but their opens and clicks were not all produced (import the file again: the repeats count once): %w", herr)
+		}
+	}
 	if err != nil || rep == nil || rep.Bad() == 0 || allowPartial {
 		return err
 	}

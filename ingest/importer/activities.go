@@ -322,31 +322,7 @@ func (m *activityMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logg
 		{what: "changed set", sql: `CREATE TEMP TABLE import_changed (id bigint PRIMARY KEY, fields boolean NOT NULL) ON COMMIT DROP`},
 	}
 	if a.refs.person {
-		if m.match["source_id"] {
-			steps = append(steps, refByCode("people", "person_id", "person_source_id", "people have", src))
-		}
-		if m.match["email"] {
-			steps = append(steps, step{what: "find people by email", sql: `UPDATE ` + st + ` s SET person_id = coalesce(p.merged_into, p.id)
-				FROM person_emails pe JOIN people p ON p.id = pe.person_id
-				WHERE pe.address_norm = s.email AND s.person_id IS NULL AND s.conflict IS NULL`})
-		}
-		if m.match["name"] {
-			steps = append(steps, step{what: "find people by name", sql: `UPDATE ` + st + ` s
-				SET person_id = CASE WHEN m.n = 1 THEN m.pid END,
-				    conflict = CASE WHEN m.n > 1 THEN format('%s people are named %s (ids %s): an email would tell them apart', m.n, m.key, m.ids) END
-				FROM (SELECT s.row_no, min(p.id) AS pid, count(*) AS n, min(p.name_key) AS key, array_to_string((array_agg(p.id ORDER BY p.id))[1:5], ', ') AS ids
-				        FROM ` + st + ` s JOIN people p ON p.name_key = calore_name_key(s.first_name_ascii, s.last_name_ascii) AND p.status = 'active'
-				       WHERE s.person_id IS NULL AND s.first_name_ascii <> '' AND s.last_name_ascii <> ''
-				       GROUP BY s.row_no) m
-				WHERE m.row_no = s.row_no`})
-		}
-		cond := "(s.person_source_id IS NOT NULL OR s.email IS NOT NULL OR s.first_name IS NOT NULL OR s.last_name IS NOT NULL)"
-		if a.refs.personRequired {
-			cond = "true"
-		}
-		steps = append(steps, step{what: "people not found", sql: `UPDATE ` + st + ` s
-			SET conflict = format('no person with %s: import the contacts first', concat_ws(' or ', 'code ' || s.person_source_id, 'email ' || s.email, 'name ' || nullif(concat_ws(' ', s.first_name, s.last_name), '')))
-			WHERE s.person_id IS NULL AND s.conflict IS NULL AND ` + cond})
+		steps = append(steps, personSteps(m.match, src, a.refs.personRequired)...)
 	}
 	if a.refs.org {
 		if m.match["source_id"] {
@@ -545,6 +521,40 @@ func setCodes(table, source string) step {
 		 WHERE t.id = s.target_id AND NOT s.is_new AND s.conflict IS NULL AND s.source_id IS NOT NULL AND t.source_id = ''
 		RETURNING t.id)
 		INSERT INTO import_changed SELECT id, false FROM u ON CONFLICT DO NOTHING`}
+}
+
+// personSteps resolve the person of each activity row: by code, email, then
+// name (unique matches only); a row naming nobody the store has is a
+// conflict (required: every row must name someone).
+func personSteps(match map[string]bool, src string, required bool) []step {
+	st := stageTable
+	var steps []step
+	if match["source_id"] {
+		steps = append(steps, refByCode("people", "person_id", "person_source_id", "people have", src))
+	}
+	if match["email"] {
+		steps = append(steps, step{what: "find people by email", sql: `UPDATE ` + st + ` s SET person_id = coalesce(p.merged_into, p.id)
+			FROM person_emails pe JOIN people p ON p.id = pe.person_id
+			WHERE pe.address_norm = s.email AND s.person_id IS NULL AND s.conflict IS NULL`})
+	}
+	if match["name"] {
+		steps = append(steps, step{what: "find people by name", sql: `UPDATE ` + st + ` s
+			SET person_id = CASE WHEN m.n = 1 THEN m.pid END,
+			    conflict = CASE WHEN m.n > 1 THEN format('%s people are named %s (ids %s): an email would tell them apart', m.n, m.key, m.ids) END
+			FROM (SELECT s.row_no, min(p.id) AS pid, count(*) AS n, min(p.name_key) AS key, array_to_string((array_agg(p.id ORDER BY p.id))[1:5], ', ') AS ids
+			        FROM ` + st + ` s JOIN people p ON p.name_key = calore_name_key(s.first_name_ascii, s.last_name_ascii) AND p.status = 'active'
+			       WHERE s.person_id IS NULL AND s.first_name_ascii <> '' AND s.last_name_ascii <> ''
+			       GROUP BY s.row_no) m
+			WHERE m.row_no = s.row_no`})
+	}
+	cond := "(s.person_source_id IS NOT NULL OR s.email IS NOT NULL OR s.first_name IS NOT NULL OR s.last_name IS NOT NULL)"
+	if required {
+		cond = "true"
+	}
+	steps = append(steps, step{what: "people not found", sql: `UPDATE ` + st + ` s
+		SET conflict = format('no person with %s: import the contacts first', concat_ws(' or ', 'code ' || s.person_source_id, 'email ' || s.email, 'name ' || nullif(concat_ws(' ', s.first_name, s.last_name), '')))
+		WHERE s.person_id IS NULL AND s.conflict IS NULL AND ` + cond})
+	return steps
 }
 
 func hasColumn(cols []column, name string) bool {

@@ -67,10 +67,14 @@ type Report struct {
 	Ignored   []string        // columns that feed no field
 	Unknown   []UnknownValues // per field, the values that are none of its values (bad rows), for a value mapping
 	Events    int             // outbox rows written
-	DryRun    bool
-	Atomic    bool
-	Committed bool // false for a dry run and for an atomic import with problems
-	Duration  time.Duration
+	// campaign activity: Created/Updated/Unchanged count sends
+	Campaigns    int   // campaigns created
+	Unsubscribes int   // newsletter consents withdrawn
+	Hits         []Hit // opens and clicks, for the caller to produce as tracking events once committed
+	DryRun       bool
+	Atomic       bool
+	Committed    bool // false for a dry run and for an atomic import with problems
+	Duration     time.Duration
 }
 
 // Bad is the number of rows left out.
@@ -87,6 +91,9 @@ func (r *Report) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s %s (%s): %d rows; %d created, %d updated, %d unchanged, %d conflicts, %d bad rows; %d outbox events; source %q; %s\n",
 		r.File, r.Kind, verb, r.Rows, r.Created, r.Updated, r.Unchanged, len(r.Conflicts), len(r.Errors), r.Events, r.Source, r.Duration.Round(time.Millisecond))
+	if r.Kind == CampaignActivity {
+		fmt.Fprintf(w, "campaign activity: counts above are sends; %d campaigns created, %d unsubscribes recorded, %d opens and clicks\n", r.Campaigns, r.Unsubscribes, len(r.Hits))
+	}
 	if len(r.Ignored) > 0 {
 		fmt.Fprintf(w, "columns not imported: %s\n", strings.Join(r.Ignored, ", "))
 	}
@@ -235,6 +242,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 		return nil, fmt.Errorf("import %s: merge %s: %w", rep.File, opts.Kind, err)
 	}
 	rep.Created, rep.Updated, rep.Unchanged, rep.Conflicts, rep.Events = res.created, res.updated, res.unchanged, res.conflicts, res.events
+	rep.Campaigns, rep.Unsubscribes, rep.Hits = res.campaigns, res.consents, res.hits
 	slices.SortFunc(rep.Errors, func(a, b RowError) int { return a.Row - b.Row })
 
 	switch {
@@ -291,6 +299,8 @@ func rome() *time.Location {
 type mergeResult struct {
 	created, updated, unchanged, events int
 	conflicts                           []RowError
+	campaigns, consents                 int   // campaign activity: campaigns created, consents withdrawn
+	hits                                []Hit // campaign activity: opens and clicks
 }
 
 // merger merges the staging table of one kind into its tables.
@@ -304,6 +314,8 @@ func newMerger(spec Spec, opts Options) (merger, error) {
 		return newContactMerger(opts)
 	case Organisations:
 		return newOrgMerger(opts)
+	case CampaignActivity:
+		return newCampaignMerger(opts)
 	}
 	if a, ok := activities[spec.Kind]; ok {
 		return newActivityMerger(a, opts)

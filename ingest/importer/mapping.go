@@ -207,6 +207,13 @@ func MapHeader(spec Spec, header []string, mapping map[string]string) (*Layout, 
 		if !l.Has("legal_name") {
 			problems = append(problems, errors.New("organisations need a legal name column (Ragione sociale, Denominazione, Company…); none was recognised (use --mapping)"))
 		}
+	case CampaignActivity:
+		if !l.Has("campaign") && !l.Has("campaign_source_id") {
+			problems = append(problems, errors.New("campaign activity needs a campaign column (Campaign, Campaign Title, Campagna, Messaggio…) or a campaign code; none was recognised (use --mapping)"))
+		}
+		if !l.Has("person_source_id") && !l.Has("email") && !(l.Has("first_name") && l.Has("last_name")) {
+			problems = append(problems, errors.New("campaign activity needs an email column (or a person code, or first and last name); none was recognised (use --mapping)"))
+		}
 	default:
 		if a, ok := activities[spec.Kind]; ok {
 			var missing []string

@@ -168,6 +168,19 @@ func (p *Parser) check(row Row) string {
 		if get("legal_name") == nil {
 			return "no legal name"
 		}
+	case CampaignActivity:
+		if get("campaign") == nil && get("campaign_source_id") == nil {
+			return "no campaign: name it or give its code"
+		}
+		if get("person_source_id") == nil && get("email") == nil && (get("first_name") == nil || get("last_name") == nil) {
+			return "no email, person code or first and last name: nothing to find the person by"
+		}
+		if a, _ := get("action").(string); (a == ActionOpen || a == ActionClick || a == ActionUnsubscribe) && get("at") == nil {
+			return "an open, click or unsubscribe needs its time"
+		}
+		if a, _ := get("action").(string); a == ActionClick && get("url") == nil {
+			return "a click needs its link"
+		}
 	default:
 		if a, ok := activities[p.Layout.Spec.Kind]; ok {
 			return checkActivity(a, get)

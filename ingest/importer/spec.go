@@ -22,7 +22,7 @@ const (
 )
 
 // AllKinds lists every kind, in the order the usage text shows them.
-var AllKinds = []Kind{Contacts, Organisations, Affiliations, Donations, Events, Registrations, Interactions, Journey}
+var AllKinds = []Kind{Contacts, Organisations, Affiliations, Donations, Events, Registrations, Interactions, Journey, CampaignActivity}
 
 // ParseKind checks a --kind value.
 func ParseKind(s string) (Kind, error) {
@@ -198,6 +198,8 @@ func SpecOf(k Kind) (Spec, bool) {
 		return contactSpec, true
 	case Organisations:
 		return organisationSpec, true
+	case CampaignActivity:
+		return campaignActivitySpec, true
 	}
 	if a, ok := activities[k]; ok {
 		return a.spec, true
