@@ -50,6 +50,10 @@ func TestImportReachesWarehouse(t *testing.T) {
 			"giulia.bianchi@example.com;50;2025-07-15;generale\n"},
 		{"interactions", "contatti.csv", "Email;Canale;Data;Oggetto;Note;Ufficio\nmario.rossi@example.com;telefono;2025-03-01 15:00;Auguri;chiamata cordiale;alumni\n"},
 		{"journey", "percorsi.csv", "Email;Corso;Fase;Data\nivan.petrov@example.ru;Ingegneria;primo contatto;2025-01-10\nivan.petrov@example.ru;Ingegneria;candidatura;2025-02-10\n"},
+		{"affiliations", "impieghi.csv", "Email;Azienda;Ruolo;Livello;Dal\nmario.rossi@example.com;ACME S.p.A.;Ingegnere;senior;2012-01-01\n"},
+		{"campaign-activity", "newsletter.csv", "Email;Messaggio;Tipo evento;Data;URL\n" +
+			"mario.rossi@example.com;Newsletter giugno;inviata;2025-06-01 09:00;\nmario.rossi@example.com;Newsletter giugno;apertura;2025-06-01 12:00;\n" +
+			"mario.rossi@example.com;Newsletter giugno;click;2025-06-01 12:05;https://www.example.edu/\ngiulia.bianchi@example.com;Newsletter giugno;inviata;2025-06-01 09:00;\n"},
 	}
 	for _, f := range files {
 		path := filepath.Join(dir, f.name)
@@ -76,6 +80,10 @@ func TestImportReachesWarehouse(t *testing.T) {
 		{`SELECT uniqExact(id) FROM fact_donations`, 2},
 		{`SELECT uniqExact(id) FROM fact_interactions`, 1},
 		{`SELECT uniqExact(id) FROM fact_journey_stages`, 2},
+		{`SELECT uniqExact(aggregate_id) FROM change_log WHERE aggregate = 'affiliation'`, 1},
+		{`SELECT uniqExact(id) FROM dim_campaigns`, 1},
+		{`SELECT uniqExact(id) FROM fact_sends`, 2},
+		{`SELECT uniqExact(event_id) FROM tracking_events WHERE kind IN ('email.open', 'email.click')`, 2},
 		{`SELECT count() FROM dim_people WHERE last_name = 'Петров' AND email = 'ivan.petrov@example.ru'`, 1},
 		// "presente" without a time: attended, dated at the event's start
 		{`SELECT count() FROM fact_registrations FINAL WHERE attended = 1 AND attended_at = toDateTime('2025-05-10 08:00:00', 'UTC')`, 1},

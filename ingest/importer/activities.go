@@ -472,8 +472,8 @@ func refByCode(table, ref, code, noun, source string) step {
 		SET ` + ref + ` = CASE WHEN m.n = 1 THEN m.rid END,
 		    conflict = CASE WHEN m.n > 1 THEN format('%s ` + noun + ` the code %s (sources %s): import with --source naming one', m.n, s.` + code + `, m.sources) END
 		FROM (SELECT s.row_no, min(` + id + `) AS rid, count(DISTINCT ` + id + `) AS n, string_agg(DISTINCT t.source, ', ') AS sources
-		        FROM ` + stageTable + ` s JOIN ` + table + ` t ON t.source_id = s.` + code + `
-		             AND (t.source = $1 OR NOT EXISTS (SELECT 1 FROM ` + table + ` o WHERE o.source_id = s.` + code + ` AND o.source = $1))
+		        FROM ` + stageTable + ` s JOIN ` + table + ` t ON t.source_id = s.` + code + ` AND t.source_id <> ''
+		             AND (t.source = $1 OR NOT EXISTS (SELECT 1 FROM ` + table + ` o WHERE o.source_id = s.` + code + ` AND o.source_id <> '' AND o.source = $1))
 		       WHERE s.conflict IS NULL AND s.` + code + ` IS NOT NULL
 		       GROUP BY s.row_no) m
 		WHERE m.row_no = s.row_no AND s.conflict IS NULL`}
@@ -490,7 +490,7 @@ func repeatedCodes(noun string) step {
 // the import's source, before any other rule.
 func matchByCode(table, noun, source string) step {
 	return step{what: "match by source id", args: []any{source}, sql: `UPDATE ` + stageTable + ` s SET target_id = ` + liveID(table) + `
-		FROM ` + table + ` t WHERE t.source = $1 AND t.source_id = s.source_id AND s.conflict IS NULL AND s.target_id IS NULL`}
+		FROM ` + table + ` t WHERE t.source = $1 AND t.source_id = s.source_id AND t.source_id <> '' AND s.conflict IS NULL AND s.target_id IS NULL`}
 }
 
 // codesOfOthers leaves out a row matched (by email, name or natural key) to
@@ -499,7 +499,7 @@ func codesOfOthers(table, noun, source string) step {
 	id := liveID(table)
 	return step{what: "source ids of others", args: []any{source}, sql: `UPDATE ` + stageTable + ` s
 		SET conflict = format('source id %s belongs to another ` + noun + ` (id %s)', s.source_id, ` + id + `)
-		FROM ` + table + ` t WHERE t.source = $1 AND t.source_id = s.source_id AND s.conflict IS NULL
+		FROM ` + table + ` t WHERE t.source = $1 AND t.source_id = s.source_id AND t.source_id <> '' AND s.conflict IS NULL
 		 AND ` + id + ` IS DISTINCT FROM s.target_id`}
 }
 
