@@ -54,18 +54,21 @@ type job struct {
 
 // report is an import report as JSON.
 type report struct {
-	Rows       int      `json:"rows"`
-	Created    int      `json:"created"`
-	Updated    int      `json:"updated"`
-	Unchanged  int      `json:"unchanged"`
-	Conflicts  []string `json:"conflicts"`
-	Errors     []string `json:"errors"`
-	Ignored    []string `json:"ignored_columns"`
-	Events     int      `json:"events"`
-	DryRun     bool     `json:"dry_run"`
-	Atomic     bool     `json:"atomic"`
-	Committed  bool     `json:"committed"`
-	DurationMS int64    `json:"duration_ms"`
+	Rows      int      `json:"rows"`
+	Created   int      `json:"created"`
+	Updated   int      `json:"updated"`
+	Unchanged int      `json:"unchanged"`
+	Conflicts []string `json:"conflicts"`
+	Errors    []string `json:"errors"`
+	Ignored   []string `json:"ignored_columns"`
+	// Unknown: per field, the values none of its values (with their rows),
+	// for a value mapping (docs/import.md)
+	Unknown    map[string]map[string]int `json:"unknown_values"`
+	Events     int                       `json:"events"`
+	DryRun     bool                      `json:"dry_run"`
+	Atomic     bool                      `json:"atomic"`
+	Committed  bool                      `json:"committed"`
+	DurationMS int64                     `json:"duration_ms"`
 }
 
 func reportOf(r *importer.Report) *report {
@@ -79,6 +82,13 @@ func reportOf(r *importer.Report) *report {
 	}
 	if out.Ignored == nil {
 		out.Ignored = []string{}
+	}
+	out.Unknown = map[string]map[string]int{}
+	for _, u := range r.Unknown {
+		out.Unknown[u.Field] = map[string]int{}
+		for _, v := range u.Values {
+			out.Unknown[u.Field][v.Value] = v.Rows
+		}
 	}
 	return out
 }

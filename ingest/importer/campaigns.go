@@ -44,6 +44,7 @@ var campaignActivitySpec = Spec{Kind: CampaignActivity, Fields: fields(who, []Fi
 		"opened": "open", "opens": "open", "open": "open", "unique opened": "open", "first opening": "open", "aperta": "open", "aperto": "open", "apertura": "open", "letta": "open", "letto": "open",
 		"clicked": "click", "clicks": "click", "click": "click", "clic": "click", "cliccato": "click", "cliccata": "click", "clic su link": "click", "link cliccato": "click",
 		"bounced": "bounce", "bounces": "bounce", "hard bounce": "bounce", "soft bounce": "bounce", "hardbounce": "bounce", "softbounce": "bounce",
+		"hard bounces": "bounce", "soft bounces": "bounce", "hardbounces": "bounce", "softbounces": "bounce", "deferred": "bounce", "rifiutata": "bounce",
 		"rimbalzo": "bounce", "rimbalzata": "bounce", "rimbalzato": "bounce", "non consegnata": "bounce", "errore": "bounce", "blocked": "bounce", "invalid": "bounce",
 		"unsubscribed": "unsubscribe", "unsub": "unsubscribe", "unsubscribes": "unsubscribe", "opt out": "unsubscribe", "optout": "unsubscribe",
 		"disiscrizione": "unsubscribe", "disiscritto": "unsubscribe", "disiscritta": "unsubscribe", "cancellazione": "unsubscribe", "cancellato": "unsubscribe"},
