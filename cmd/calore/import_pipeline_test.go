@@ -184,6 +184,12 @@ func TestImportSourceKeys(t *testing.T) {
 		"S001;Sara;Ricci;Milano\nS002;Sara;Ricci;Roma\nS003;Luca;Neri;Pavia\n", src...)
 	importFile(t, getenv, "events", "eventi.csv", "Codice evento;Titolo;Data inizio\nEV0009;Alumni Day;2025-05-10 10:00\nEV0010;Alumni Day;2025-05-10 10:00\n", src...)
 	importFile(t, getenv, "registrations", "iscrizioni.csv", "Matricola;Codice evento;Stato\nS001;EV0009;presente\nS002;EV0010;iscritta\nS003;EV0009;assente\n", src...)
+	// two equal gifts on one day, told apart by their receipt numbers
+	gifts := "Numero ricevuta;Matricola;Importo;Data versamento\nR1;S001;50;10/01/2025\nR2;S001;50;10/01/2025\n"
+	importFile(t, getenv, "donations", "donazioni.csv", gifts, src...)
+	if out := importFile(t, getenv, "donations", "donazioni.csv", gifts, src...); !strings.Contains(out, "0 created, 0 updated, 2 unchanged") {
+		t.Fatalf("donations again: %s", out)
+	}
 	// the re-import moves a person: updated through the code, nobody added
 	out := importFile(t, getenv, "contacts", "laureati.csv", "Matricola;Nome;Cognome;Città\nS002;Sara;Ricci;Napoli\n", append(src, "--policy", "city=overwrite")...)
 	if !strings.Contains(out, "0 created, 1 updated") {
@@ -199,6 +205,7 @@ func TestImportSourceKeys(t *testing.T) {
 		{`SELECT uniqExact(id) FROM fact_registrations`, 3},
 		{`SELECT uniqExact(event_id) FROM fact_registrations FINAL`, 2},
 		{`SELECT count() FROM fact_registrations FINAL WHERE attended = 1`, 1},
+		{`SELECT uniqExact(id) FROM fact_donations`, 2},
 	} {
 		waitCount(t, cfg, 60*time.Second, c.want, c.query)
 	}
