@@ -393,9 +393,9 @@ func (m *activityMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logg
 	if !a.uniqueKey {
 		stageKey = append(slices.Clone(stageKey), "source_id")
 	}
-	steps = append(steps, repeatedCodes(a.aggregate))
+	steps = append(steps, repeatedCodes())
 	if m.match["source_id"] {
-		steps = append(steps, matchByCode(a.table, a.aggregate, src))
+		steps = append(steps, matchByCode(a.table, src))
 	}
 	steps = append(steps,
 		// the record the row's natural key finds
@@ -480,7 +480,7 @@ func refByCode(table, ref, code, noun, source string) step {
 }
 
 // repeatedCodes leaves out a row whose source key an earlier row has.
-func repeatedCodes(noun string) step {
+func repeatedCodes() step {
 	return step{what: "repeated source ids", sql: `UPDATE ` + stageTable + ` s SET conflict = format('source id %s is also in row %s: only the first row is imported', s.source_id, d.first)
 		FROM (SELECT row_no, min(row_no) OVER (PARTITION BY source_id) AS first FROM ` + stageTable + ` WHERE source_id IS NOT NULL) d
 		WHERE d.row_no = s.row_no AND d.first < d.row_no AND s.conflict IS NULL`}
@@ -488,7 +488,7 @@ func repeatedCodes(noun string) step {
 
 // matchByCode matches rows to the records of table with their source key in
 // the import's source, before any other rule.
-func matchByCode(table, noun, source string) step {
+func matchByCode(table, source string) step {
 	return step{what: "match by source id", args: []any{source}, sql: `UPDATE ` + stageTable + ` s SET target_id = ` + liveID(table) + `
 		FROM ` + table + ` t WHERE t.source = $1 AND t.source_id = s.source_id AND t.source_id <> '' AND s.conflict IS NULL AND s.target_id IS NULL`}
 }

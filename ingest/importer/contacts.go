@@ -96,10 +96,10 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 		{what: "repeated emails", sql: `UPDATE ` + stageTable + ` s SET conflict = format('email %s is also in row %s: only the first row is imported', d.address, d.first)
 			FROM (SELECT row_no, address, min(row_no) OVER (PARTITION BY address) AS first FROM import_emails) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no AND s.conflict IS NULL`},
-		repeatedCodes("person"),
+		repeatedCodes(),
 	}
 	if m.match["source_id"] {
-		steps = append(steps, matchByCode("people", "person", m.opts.Source))
+		steps = append(steps, matchByCode("people", m.opts.Source))
 	}
 	if m.match["email"] {
 		steps = append(steps, step{what: "match by email", sql: `UPDATE ` + stageTable + ` s

@@ -68,10 +68,10 @@ func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (
 			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY least(vat_norm, vat_alt)) AS first
 			        FROM ` + stageTable + ` WHERE vat_norm IS NOT NULL) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no`},
-		repeatedCodes("organisation"),
+		repeatedCodes(),
 	}
 	if m.match["source_id"] {
-		steps = append(steps, matchByCode("organisations", "organisation", m.opts.Source))
+		steps = append(steps, matchByCode("organisations", m.opts.Source))
 	}
 	if m.match["vat"] {
 		steps = append(steps, step{what: "match by VAT number", sql: `UPDATE ` + stageTable + ` s
