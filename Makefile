@@ -6,7 +6,7 @@ STACK := scripts/stack
 # every recipe that talks to the servers loads the running stack's CALORE_* variables
 WITH_STACK = eval "$$($(STACK) env)" &&
 
-.PHONY: demo test bench build vet stack-up stack-down stack-status migrate
+.PHONY: demo test bench build vet stack-up stack-down stack-status migrate rehearsal
 
 build:
 	$(GO) build -o bin/calore ./cmd/calore
@@ -31,6 +31,11 @@ vet:
 # no-op when it is already there) and scored as of its "today" (2026-01-01),
 # then relay, sink and serve running in the background (scripts/demo) with
 # the dashboard URL and a login printed.
+# The migration rehearsal (docs/import.md): a small university's export from
+# its old systems imported end to end into databases of its own, then scored.
+rehearsal: build stack-up
+	scripts/rehearsal
+
 DEMO_AS_OF := 2026-01-01
 demo: migrate
 	$(WITH_STACK) bin/calore seed --scale demo --seed 1

@@ -11,6 +11,11 @@ import (
 // message envelope, hence the name.) Outbox aggregate "event".
 type CalendarEvent struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source   string     `json:"source,omitempty"`
+	SourceID string     `json:"source_id,omitempty"`
 	ParentID *int64     `json:"parent_id,omitempty"`
 	SeriesID *int64     `json:"series_id,omitempty"`
 	Name     string     `json:"name"`
@@ -75,6 +80,8 @@ const (
 // event; one per person and event.
 type Registration struct {
 	Meta
+	// SourceID: the record's key in its Source system (docs/import.md).
+	SourceID     string     `json:"source_id,omitempty"`
 	EventID      int64      `json:"event_id"`
 	PersonID     int64      `json:"person_id"`
 	Status       string     `json:"status"`

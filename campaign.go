@@ -9,6 +9,11 @@ import (
 // who did not open has ReminderOf.
 type Campaign struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source        string     `json:"source,omitempty"`
+	SourceID      string     `json:"source_id,omitempty"`
 	Name          string     `json:"name"`
 	Channel       string     `json:"channel"` // email, sms, social
 	SenderAccount string     `json:"sender_account,omitempty"`
@@ -40,6 +45,11 @@ func (c *Campaign) Validate() error {
 // time; the warehouse has every hit.
 type CampaignSend struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source     string     `json:"source,omitempty"`
+	SourceID   string     `json:"source_id,omitempty"`
 	CampaignID int64      `json:"campaign_id"`
 	PersonID   int64      `json:"person_id"`
 	Address    string     `json:"address,omitempty"`

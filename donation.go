@@ -26,6 +26,11 @@ var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 // decimal text ("250.00") so no float ever touches money.
 type Donation struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source         string    `json:"source,omitempty"`
+	SourceID       string    `json:"source_id,omitempty"`
 	PersonID       *int64    `json:"person_id,omitempty"`
 	OrganisationID *int64    `json:"organisation_id,omitempty"`
 	Amount         string    `json:"amount"`

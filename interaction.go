@@ -23,6 +23,11 @@ const (
 // who on staff, which office, through which channel.
 type Interaction struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source         string    `json:"source,omitempty"`
+	SourceID       string    `json:"source_id,omitempty"`
 	PersonID       *int64    `json:"person_id,omitempty"`
 	OrganisationID *int64    `json:"organisation_id,omitempty"`
 	Channel        string    `json:"channel"`

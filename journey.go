@@ -21,6 +21,8 @@ var JourneyStages = []string{StageFirstContact, StageApplication, StageAdmission
 // stage.
 type JourneyStage struct {
 	Meta
+	// SourceID: the record's key in its Source system (docs/import.md).
+	SourceID   string    `json:"source_id,omitempty"`
 	PersonID   int64     `json:"person_id"`
 	Programme  string    `json:"programme"`
 	Stage      string    `json:"stage"`

@@ -29,6 +29,11 @@ var OrganisationKinds = []string{OrgCompany, OrgPublicBody, OrgResearchBody, Org
 // and employees are Affiliations.
 type Organisation struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source         string `json:"source,omitempty"`
+	SourceID       string `json:"source_id,omitempty"`
 	Kind           string `json:"kind"`
 	LegalName      string `json:"legal_name"`
 	LegalNameASCII string `json:"legal_name_ascii"` // filled by the store when empty
@@ -128,18 +133,33 @@ func (o *Organisation) Validate() error {
 // employers, R1.6 referents with role history).
 type Affiliation struct {
 	Meta
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source         string     `json:"source,omitempty"`
+	SourceID       string     `json:"source_id,omitempty"`
 	PersonID       int64      `json:"person_id"`
 	OrganisationID int64      `json:"organisation_id"`
 	Role           string     `json:"role,omitempty"`
 	Department     string     `json:"department,omitempty"`
+	Seniority      string     `json:"seniority,omitempty"` // one of Seniorities, "" when unknown
 	IsReferent     bool       `json:"is_referent"`
 	StartDate      *time.Time `json:"start_date,omitempty"`
 	EndDate        *time.Time `json:"end_date,omitempty"` // nil while current
 }
 
+// Seniorities are the levels of a role (Affiliation.Seniority).
+var Seniorities = []string{"entry", "junior", "middle", "senior", "executive"}
+
 // Validate checks an affiliation.
 func (a *Affiliation) Validate() error {
 	var errs []error
+	if a.Seniority != "" && !slices.Contains(Seniorities, a.Seniority) {
+		errs = append(errs, FieldError("seniority", "%q is not one of %v", a.Seniority, Seniorities))
+	}
+	if a.SourceID != "" && a.Source == "" {
+		errs = append(errs, FieldError("source", "required with source_id"))
+	}
 	if a.PersonID <= 0 {
 		errs = append(errs, FieldError("person_id", "required"))
 	}

@@ -51,7 +51,12 @@ const (
 // Person is one entry of the registry of people (R1.1-R1.4, R1.7).
 type Person struct {
 	Meta
-	Kind string `json:"kind"`
+	// Source and SourceID: the record's key in the system it came from (a
+	// student number, an event code), unique per source; the importer matches
+	// on it before email and name (docs/import.md).
+	Source   string `json:"source,omitempty"`
+	SourceID string `json:"source_id,omitempty"`
+	Kind     string `json:"kind"`
 
 	// Names as written, in any script, and their transliterated accent-free
 	// ASCII form (R4.3). The store fills an empty ASCII name from the

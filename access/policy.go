@@ -55,6 +55,7 @@ type Action = Level
 const (
 	People        = "people"
 	Organisations = "organisations"
+	Affiliations  = "affiliations" // people's roles at organisations (employers, referents)
 	Interactions  = "interactions"
 	Events        = "events"
 	Registrations = "registrations"
@@ -75,7 +76,7 @@ const (
 )
 
 // Resources lists every resource, in the order of the documentation.
-var Resources = []string{People, Organisations, Interactions, Events, Registrations, Campaigns, Donations,
+var Resources = []string{People, Organisations, Affiliations, Interactions, Events, Registrations, Campaigns, Donations,
 	Predictions, Clusters, Funnels, KPIDonations, KPICompanies, KPIContracts, KPIEvents, Imports, GDPR, Audit, Users, Self}
 
 // Permission is what a route needs: an action on a resource.
@@ -96,6 +97,7 @@ var Public = Permission{}
 var Matrix = map[string]map[string]Level{
 	People:        {Orientation: Write, CareerService: Write, Engagement: Write, Research: Write, Alumni: Write, Fundraising: Write},
 	Organisations: {Orientation: Read, CareerService: Write, Engagement: Read, Research: Write, Alumni: Read, Fundraising: Write},
+	Affiliations:  {Orientation: Read, CareerService: Write, Engagement: Read, Research: Write, Alumni: Write, Fundraising: Write},
 	Interactions:  {Orientation: Write, CareerService: Write, Engagement: Write, Research: Write, Alumni: Write, Fundraising: Write},
 	Events:        {Orientation: Write, CareerService: Write, Engagement: Write, Research: Read, Alumni: Write, Fundraising: Read},
 	Registrations: {Orientation: Write, CareerService: Write, Engagement: Write, Research: Read, Alumni: Write, Fundraising: Read},

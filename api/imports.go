@@ -27,6 +27,7 @@ import (
 var importScope = map[importer.Kind]string{
 	importer.Contacts:      access.People,
 	importer.Organisations: access.Organisations,
+	importer.Affiliations:  access.Affiliations,
 	importer.Events:        access.Events,
 	importer.Registrations: access.Registrations,
 	importer.Donations:     access.Donations,
@@ -53,18 +54,21 @@ type job struct {
 
 // report is an import report as JSON.
 type report struct {
-	Rows       int      `json:"rows"`
-	Created    int      `json:"created"`
-	Updated    int      `json:"updated"`
-	Unchanged  int      `json:"unchanged"`
-	Conflicts  []string `json:"conflicts"`
-	Errors     []string `json:"errors"`
-	Ignored    []string `json:"ignored_columns"`
-	Events     int      `json:"events"`
-	DryRun     bool     `json:"dry_run"`
-	Atomic     bool     `json:"atomic"`
-	Committed  bool     `json:"committed"`
-	DurationMS int64    `json:"duration_ms"`
+	Rows      int      `json:"rows"`
+	Created   int      `json:"created"`
+	Updated   int      `json:"updated"`
+	Unchanged int      `json:"unchanged"`
+	Conflicts []string `json:"conflicts"`
+	Errors    []string `json:"errors"`
+	Ignored   []string `json:"ignored_columns"`
+	// Unknown: per field, the values none of its values (with their rows),
+	// for a value mapping (docs/import.md)
+	Unknown    map[string]map[string]int `json:"unknown_values"`
+	Events     int                       `json:"events"`
+	DryRun     bool                      `json:"dry_run"`
+	Atomic     bool                      `json:"atomic"`
+	Committed  bool                      `json:"committed"`
+	DurationMS int64                     `json:"duration_ms"`
 }
 
 func reportOf(r *importer.Report) *report {
@@ -78,6 +82,13 @@ func reportOf(r *importer.Report) *report {
 	}
 	if out.Ignored == nil {
 		out.Ignored = []string{}
+	}
+	out.Unknown = map[string]map[string]int{}
+	for _, u := range r.Unknown {
+		out.Unknown[u.Field] = map[string]int{}
+		for _, v := range u.Values {
+			out.Unknown[u.Field][v.Value] = v.Rows
+		}
 	}
 	return out
 }
@@ -162,6 +173,12 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 	opts, err := importOptions(r)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if _, ok := importScope[opts.Kind]; !ok {
+		// campaign activity produces its opens and clicks to Kafka, which
+		// the API server does not do for imports
+		s.writeError(w, r, invalid("kind", "%s is imported with calore import, not through the API", opts.Kind))
 		return
 	}
 	p := principal(r)

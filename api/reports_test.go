@@ -326,7 +326,7 @@ func TestImportUpload(t *testing.T) {
 		_ = mw.Close()
 		return e.do("POST", "/api/imports", tok, &buf, "Content-Type", mw.FormDataContentType())
 	}
-	csv := "Nome;Cognome;E-mail;Anno di laurea\nMaria;Rossi;maria.rossi@example.org;2001\nLuca;Bianchi;luca@example.org;1999\nX;Y;not-an-email;2000\n"
+	csv := "Nome;Cognome;E-mail;Anno di laurea;Tipologia\nMaria;Rossi;maria.rossi@example.org;2001;laureata\nLuca;Bianchi;luca@example.org;1999;\nX;Y;not-an-email;2000;ex allieva\n"
 	resp := upload("contacts", "alumni.csv", csv)
 	want(t, resp, 202, "upload")
 	var j job
@@ -339,8 +339,12 @@ func TestImportUpload(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		e.do("GET", "/api/imports/"+j.ID, tok, nil).json(t, &j)
 	}
-	if j.Status != "done" || j.Report == nil || j.Report.Created != 2 || len(j.Report.Errors) != 1 || !j.Report.Committed || j.Finished == nil {
+	if j.Status != "done" || j.Report == nil || j.Report.Created != 2 || len(j.Report.Errors) != 2 || !j.Report.Committed || j.Finished == nil {
 		t.Fatalf("finished job: %s %s %+v", j.Status, j.Error, j.Report)
+	}
+	// the value a mapping file should map, with its rows
+	if n := j.Report.Unknown["kind"]["ex allieva"]; n != 1 || len(j.Report.Unknown) != 1 {
+		t.Errorf("unknown values: %v", j.Report.Unknown)
 	}
 	p, err := e.store.PersonByEmail(ctx, "maria.rossi@example.org")
 	if err != nil || p.LastName != "Rossi" || p.GraduationYear == nil || *p.GraduationYear != 2001 {
@@ -354,4 +358,5 @@ func TestImportUpload(t *testing.T) {
 	want(t, upload("donations", "gifts.csv", "Email;Importo;Data\na@b.org;10;2025-01-01\n"), 403, "donations by alumni")
 	want(t, upload("", "x.csv", csv), 400, "no kind")
 	want(t, upload("contacts", "x.csv", csv, "dry_run", "perhaps"), 400, "bad flag")
+	want(t, upload("campaign-activity", "x.csv", "Email;Campagna\na@b.org;c\n"), 400, "campaign activity (calore import only)")
 }

@@ -46,10 +46,14 @@ func TestResourcesCRUD(t *testing.T) {
 		miss       string         // a search that does not
 	}{
 		{"people", "person", map[string]any{"kind": "alumnus", "first_name": "Grace", "last_name": "Hopper", "country": "US", "graduation_year": 1934,
+			"source": "esse3", "source_id": "S1906", "top_category": "prestige", "relevance": 5,
 			"emails": []map[string]any{{"type": "personal", "address": "grace@example.org"}}, "tags": []string{"navy"}},
 			map[string]any{"city": "Arlington"}, "q=Grace+H%C3%B6pper&country=US&graduation_year_from=1930&tag=navy", "q=hopper&country=IT"},
 		{"organisations", "organisation", map[string]any{"kind": "company", "legal_name": "Compiler Works Srl", "country": "IT", "labels": []string{"placement"}},
 			map[string]any{"size_class": "small"}, "q=compiler&label=placement", "q=compiler&kind=foundation"},
+		{"affiliations", "affiliation", map[string]any{"person_id": pid, "organisation_id": oid, "role": "CTO", "seniority": "executive",
+			"start_date": "2020-01-01T00:00:00Z", "source": "esse3", "source_id": "AFF1"},
+			map[string]any{"end_date": "2024-12-31T00:00:00Z"}, fmt.Sprintf("person_id=%d&seniority=executive&source_id=AFF1&q=ct", pid), "seniority=junior"},
 		{"interactions", "interaction", map[string]any{"person_id": pid, "channel": "email", "occurred_at": "2025-03-01T10:00:00Z", "office": "alumni"},
 			map[string]any{"subject": "thanks"}, fmt.Sprintf("person_id=%d&channel=email&from=2025-01-01", pid), "from=2026-01-01"},
 		{"events", "event", map[string]any{"name": "Alumni gala", "kind": "gala", "starts_at": "2025-11-20T19:00:00Z"},
@@ -73,6 +77,11 @@ func TestResourcesCRUD(t *testing.T) {
 			}
 			url := fmt.Sprintf("/api/%s/%d", c.path, id)
 			want(t, e.do("GET", url, admin, nil), 200, "get")
+			for _, k := range []string{"source", "source_id", "top_category", "relevance", "role", "seniority"} {
+				if v, ok := c.create[k]; ok && fmt.Sprint(rec[k]) != fmt.Sprint(v) {
+					t.Errorf("%s as created: %v, want %v", k, rec[k], v)
+				}
+			}
 
 			var pg struct {
 				Items []map[string]any `json:"items"`

@@ -53,6 +53,16 @@ func (s *Server) routeTable() []route {
 			id("parent_id"), id("account_manager_id"),
 		},
 	}.routes(s)...)
+	rs = append(rs, resource[calore.Affiliation]{
+		path: "affiliations", noun: "affiliation", scope: access.Affiliations, personal: true,
+		meta: func(a *calore.Affiliation) *calore.Meta { return &a.Meta },
+		get:  st.Affiliation, create: (*postgres.Store).CreateAffiliation, update: (*postgres.Store).UpdateAffiliation, del: (*postgres.Store).DeleteAffiliation, search: st.SearchAffiliations,
+		filters: []filter{
+			id("person_id"), id("organisation_id"), text("seniority"), text("source"), text("source_id"),
+			{param: "is_referent", col: "is_referent", op: postgres.OpEq, kind: "bool"},
+			{param: "q", col: "role", op: postgres.OpLike, kind: "text"},
+		},
+	}.routes(s)...)
 	rs = append(rs, resource[calore.Interaction]{
 		path: "interactions", noun: "interaction", scope: access.Interactions, personal: true,
 		meta: func(i *calore.Interaction) *calore.Meta { return &i.Meta },

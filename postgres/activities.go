@@ -18,6 +18,8 @@ var interactions = &table[calore.Interaction]{
 	meta:      func(r *calore.Interaction) *calore.Meta { return &r.Meta },
 	fields: func(r *calore.Interaction) []field {
 		return []field{
+			{col: "source", ptr: &r.Source},
+			{col: "source_id", ptr: &r.SourceID},
 			{col: "person_id", ptr: &r.PersonID},
 			{col: "organisation_id", ptr: &r.OrganisationID},
 			{col: "channel", ptr: &r.Channel},
@@ -111,6 +113,8 @@ var events = &table[calore.CalendarEvent]{
 	meta:      func(r *calore.CalendarEvent) *calore.Meta { return &r.Meta },
 	fields: func(r *calore.CalendarEvent) []field {
 		return []field{
+			{col: "source", ptr: &r.Source},
+			{col: "source_id", ptr: &r.SourceID},
 			{col: "parent_id", ptr: &r.ParentID},
 			{col: "series_id", ptr: &r.SeriesID},
 			{col: "name", ptr: &r.Name},
@@ -159,6 +163,7 @@ var registrations = &table[calore.Registration]{
 	meta:      func(r *calore.Registration) *calore.Meta { return &r.Meta },
 	fields: func(r *calore.Registration) []field {
 		return []field{
+			{col: "source_id", ptr: &r.SourceID},
 			{col: "event_id", ptr: &r.EventID},
 			{col: "person_id", ptr: &r.PersonID},
 			{col: "status", ptr: &r.Status},
@@ -205,6 +210,8 @@ var campaigns = &table[calore.Campaign]{
 	meta:      func(r *calore.Campaign) *calore.Meta { return &r.Meta },
 	fields: func(r *calore.Campaign) []field {
 		return []field{
+			{col: "source", ptr: &r.Source},
+			{col: "source_id", ptr: &r.SourceID},
 			{col: "name", ptr: &r.Name},
 			{col: "channel", ptr: &r.Channel},
 			{col: "sender_account", ptr: &r.SenderAccount},
@@ -253,6 +260,8 @@ var campaignSends = &table[calore.CampaignSend]{
 	meta:      func(r *calore.CampaignSend) *calore.Meta { return &r.Meta },
 	fields: func(r *calore.CampaignSend) []field {
 		return []field{
+			{col: "source", ptr: &r.Source},
+			{col: "source_id", ptr: &r.SourceID},
 			{col: "campaign_id", ptr: &r.CampaignID},
 			{col: "person_id", ptr: &r.PersonID},
 			{col: "address", ptr: &r.Address},
@@ -299,6 +308,8 @@ var donations = &table[calore.Donation]{
 	meta:      func(r *calore.Donation) *calore.Meta { return &r.Meta },
 	fields: func(r *calore.Donation) []field {
 		return []field{
+			{col: "source", ptr: &r.Source},
+			{col: "source_id", ptr: &r.SourceID},
 			{col: "person_id", ptr: &r.PersonID},
 			{col: "organisation_id", ptr: &r.OrganisationID},
 			{col: "amount", ptr: &r.Amount, write: "%s::numeric", read: "amount::text"},
@@ -490,6 +501,7 @@ var journeyStages = &table[calore.JourneyStage]{
 	meta:      func(r *calore.JourneyStage) *calore.Meta { return &r.Meta },
 	fields: func(r *calore.JourneyStage) []field {
 		return []field{
+			{col: "source_id", ptr: &r.SourceID},
 			{col: "person_id", ptr: &r.PersonID},
 			{col: "programme", ptr: &r.Programme},
 			{col: "stage", ptr: &r.Stage},

@@ -16,6 +16,8 @@ var organisations = &table[calore.Organisation]{
 	meta:      func(o *calore.Organisation) *calore.Meta { return &o.Meta },
 	fields: func(o *calore.Organisation) []field {
 		return []field{
+			{col: "source", ptr: &o.Source},
+			{col: "source_id", ptr: &o.SourceID},
 			{col: "kind", ptr: &o.Kind},
 			{col: "legal_name", ptr: &o.LegalName},
 			{col: "legal_name_ascii", ptr: &o.LegalNameASCII},
@@ -139,10 +141,13 @@ var affiliations = &table[calore.Affiliation]{
 	meta:      func(a *calore.Affiliation) *calore.Meta { return &a.Meta },
 	fields: func(a *calore.Affiliation) []field {
 		return []field{
+			{col: "source", ptr: &a.Source},
+			{col: "source_id", ptr: &a.SourceID},
 			{col: "person_id", ptr: &a.PersonID},
 			{col: "organisation_id", ptr: &a.OrganisationID},
 			{col: "role", ptr: &a.Role},
 			{col: "department", ptr: &a.Department},
+			{col: "seniority", ptr: &a.Seniority},
 			{col: "is_referent", ptr: &a.IsReferent},
 			{col: "start_date", ptr: &a.StartDate},
 			{col: "end_date", ptr: &a.EndDate},

@@ -18,6 +18,8 @@ var people = &table[calore.Person]{
 	meta:      func(p *calore.Person) *calore.Meta { return &p.Meta },
 	fields: func(p *calore.Person) []field {
 		return []field{
+			{col: "source", ptr: &p.Source},
+			{col: "source_id", ptr: &p.SourceID},
 			{col: "kind", ptr: &p.Kind},
 			{col: "first_name", ptr: &p.FirstName},
 			{col: "last_name", ptr: &p.LastName},

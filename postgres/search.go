@@ -157,6 +157,11 @@ func (s *Store) SearchCampaigns(ctx context.Context, q SearchQuery) ([]*calore.C
 	return search(ctx, s.db, campaigns, q)
 }
 
+// SearchAffiliations returns a page of affiliations matching q and the total.
+func (s *Store) SearchAffiliations(ctx context.Context, q SearchQuery) ([]*calore.Affiliation, int64, error) {
+	return search(ctx, s.db, affiliations, q)
+}
+
 // SearchDonations returns a page of donations matching q and the total.
 func (s *Store) SearchDonations(ctx context.Context, q SearchQuery) ([]*calore.Donation, int64, error) {
 	return search(ctx, s.db, donations, q)

@@ -22,9 +22,10 @@ import (
 const importUsage = `usage: calore import --kind KIND [flags] FILE
 
 Loads a CSV or XLSX file into the operational store, merging with what is
-there (docs/import.md). KIND is one of: contacts, organisations, events,
-registrations, donations, interactions, journey (the last five find their
-people, organisations and events among those already imported).
+there (docs/import.md). KIND is one of: contacts, organisations, affiliations,
+events, registrations, donations, interactions, journey (all but the first
+two find their people, organisations and events among those already
+imported).
 
 flags:
 `
@@ -56,6 +57,22 @@ func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if rep != nil {
 		rep.Write(stdout)
 	}
+	if err == nil && rep.Committed && len(rep.Hits) > 0 {
+		// the sends are committed: their opens and clicks go the way of live hits
+		events, herr := hitEvents(rep.Hits)
+		if herr == nil {
+			var spooled int64
+			spooled, herr = publishHits(ctx, cfg, logger, events)
+			fmt.Fprintf(stdout, "%d opens and clicks sent to the tracking topic", len(events))
+			if spooled > 0 {
+				fmt.Fprintf(stdout, "; %d wait in the spool (Kafka unreachable) for the next import run", spooled)
+			}
+			fmt.Fprintln(stdout)
+		}
+		if herr != nil {
+			return fmt.Errorf("import: the sends are stored, but their opens and clicks were not all produced (import the file again: the repeats count once): %w", herr)
+		}
+	}
 	if err != nil || rep == nil || rep.Bad() == 0 || allowPartial {
 		return err
 	}
@@ -80,10 +97,10 @@ func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string,
 		fmt.Fprint(stderr, importUsage)
 		fs.PrintDefaults()
 	}
-	kind := fs.String("kind", "", "what the file holds: contacts, organisations, events, registrations, donations, interactions, journey")
-	mapping := fs.String("mapping", "", "JSON file mapping headers to fields, e.g. {\"Cell. privato\": \"phone\", \"Note\": \"-\"}")
+	kind := fs.String("kind", "", "what the file holds: contacts, organisations, affiliations, events, registrations, donations, interactions, journey")
+	mapping := fs.String("mapping", "", "JSON file mapping headers to fields, e.g. {\"Cell. privato\": \"phone\", \"Note\": \"-\"}, or {\"columns\": {…}, \"values\": {\"purpose\": {\"quota socio\": \"membership_fee\"}}} to map the old system's values too")
 	source := fs.String("source", "", "marketing source of the people in the file, and source of registrations and journey stages (default \"import:<file name>\")")
-	match := fs.String("match", "", "what identifies an existing record, comma separated: people email,name; organisations vat,tax_code,name (default all)")
+	match := fs.String("match", "", "what identifies an existing record, comma separated: people source_id,email,name; organisations source_id,vat,tax_code,name; activities source_id,email,name (default all)")
 	policy := fs.String("policy", "", "merge policy per field: field=overwrite|fill-empty|keep,…; *=… sets the default (fill-empty)")
 	dryRun := fs.Bool("dry-run", false, "report what would be created, updated and in conflict, and write nothing")
 	atomic := fs.Bool("atomic", false, "all or nothing: import nothing if any row is bad or in conflict")
@@ -135,9 +152,11 @@ func parseImportArgs(args []string, stderr io.Writer) (importer.Options, string,
 		problems = append(problems, fmt.Errorf("--kind %s: not built yet (its tables are not in the schema)", k))
 	}
 	if *mapping != "" {
-		if opts.Mapping, err = importer.LoadMapping(*mapping); err != nil {
+		m, err := importer.LoadMapping(*mapping)
+		if err != nil {
 			problems = append(problems, err)
 		}
+		opts.Mapping, opts.Values = m.Columns, m.Values
 	}
 	if len(problems) > 0 {
 		return importer.Options{}, "", false, fmt.Errorf("import: %w", errors.Join(problems...))

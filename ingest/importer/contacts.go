@@ -28,6 +28,8 @@ var personColumns = []column{
 	{field: "graduation_year", column: "graduation_year", kind: colNullable},
 	{field: "degree_course", column: "degree_course", kind: colText},
 	{field: "macro_category", column: "macro_category", kind: colText},
+	{field: "top_category", column: "top_category", kind: colText},
+	{field: "relevance", column: "relevance", kind: colNullable},
 	{field: "tags", column: "tags", kind: colArray},
 }
 
@@ -45,7 +47,7 @@ type contactMerger struct {
 }
 
 func newContactMerger(opts Options) (*contactMerger, error) {
-	match, err := matchSet(opts.Match, "email", "name")
+	match, err := matchSet(opts.Match, "source_id", "email", "name")
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +96,10 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 		{what: "repeated emails", sql: `UPDATE ` + stageTable + ` s SET conflict = format('email %s is also in row %s: only the first row is imported', d.address, d.first)
 			FROM (SELECT row_no, address, min(row_no) OVER (PARTITION BY address) AS first FROM import_emails) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no AND s.conflict IS NULL`},
+		repeatedCodes(),
+	}
+	if m.match["source_id"] {
+		steps = append(steps, matchByCode("people", m.opts.Source))
 	}
 	if m.match["email"] {
 		steps = append(steps, step{what: "match by email", sql: `UPDATE ` + stageTable + ` s
@@ -103,7 +109,7 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 			             string_agg(DISTINCT coalesce(p.merged_into, p.id)::text, ', ') AS ids
 			        FROM import_emails e JOIN person_emails pe ON pe.address_norm = e.address JOIN people p ON p.id = pe.person_id
 			       GROUP BY e.row_no) m
-			WHERE m.row_no = s.row_no AND s.conflict IS NULL`})
+			WHERE m.row_no = s.row_no AND s.conflict IS NULL AND s.target_id IS NULL`})
 	}
 	if m.match["name"] {
 		steps = append(steps, step{what: "match by name", sql: `UPDATE ` + stageTable + ` s
@@ -114,11 +120,15 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 			       WHERE s.target_id IS NULL AND s.conflict IS NULL
 			         AND (NOT EXISTS (SELECT 1 FROM import_emails ne WHERE ne.row_no = s.row_no)
 			              OR NOT EXISTS (SELECT 1 FROM person_emails pe WHERE pe.person_id = p.id))
+			         AND (s.source_id IS NULL OR p.source_id = '' OR p.source <> $1) -- another code of the same source: a namesake
 			       GROUP BY s.row_no) m
-			WHERE m.row_no = s.row_no`})
+			WHERE m.row_no = s.row_no`, args: []any{m.opts.Source}})
 	}
 	steps = append(steps,
 		// several rows matching one person: the first row wins
+		step{what: "codes disagree", args: []any{m.opts.Source}, sql: `UPDATE ` + stageTable + ` s
+			SET conflict = format('its email belongs to person %s, whose %s code is %s, not %s', p.id, p.source, p.source_id, s.source_id)
+			FROM people p WHERE p.id = s.target_id AND s.conflict IS NULL AND s.source_id IS NOT NULL AND p.source = $1 AND p.source_id NOT IN ('', s.source_id)`},
 		step{what: "repeated matches", sql: `UPDATE ` + stageTable + ` s SET conflict = format('matches the same person (id %s) as row %s: only the first row is imported', s.target_id, d.first)
 			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY target_id) AS first FROM ` + stageTable + ` WHERE target_id IS NOT NULL AND conflict IS NULL) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no`},
@@ -132,7 +142,7 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 		// two new people with one name in the file: the first row wins
 		steps = append(steps, step{what: "repeated names", sql: `UPDATE ` + stageTable + ` s SET conflict = format('same name (%s) as row %s, which creates that person: only the first row is imported', s.match_key, d.first)
 			FROM (SELECT s.row_no, min(s.row_no) OVER (PARTITION BY s.match_key) AS first FROM ` + stageTable + ` s
-			       WHERE s.target_id IS NULL AND s.conflict IS NULL AND s.match_key IS NOT NULL ` + noEmail + `) d
+			       WHERE s.target_id IS NULL AND s.conflict IS NULL AND s.match_key IS NOT NULL AND s.source_id IS NULL ` + noEmail + `) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no`})
 	}
 	steps = append(steps,
@@ -140,11 +150,15 @@ func (m *contactMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 		// can update someone, not create them
 		step{what: "nameless new people", sql: `UPDATE ` + stageTable + ` SET conflict = 'no person has this email, and a new person needs a first or a last name'
 			WHERE target_id IS NULL AND conflict IS NULL AND first_name IS NULL AND last_name IS NULL`},
+		codesOfOthers("people", "person", m.opts.Source),
 		step{what: "draw new ids", sql: `UPDATE ` + stageTable + ` SET is_new = true, target_id = nextval(pg_get_serial_sequence('people', 'id'))
 			WHERE target_id IS NULL AND conflict IS NULL`},
-		step{what: "insert people", sql: insertSQL("people", insertCols, []string{"kind"}, []string{"coalesce(s.kind, $1)"}), args: []any{m.opts.DefaultPersonKind}},
+		step{what: "insert people", sql: insertSQL("people", insertCols, []string{"kind", "source", "source_id"},
+			[]string{"coalesce(s.kind, $1)", "CASE WHEN s.source_id IS NULL THEN '' ELSE $2 END", "coalesce(s.source_id, '')"}),
+			args: []any{m.opts.DefaultPersonKind, m.opts.Source}},
 		step{what: "update people", sql: `WITH u AS (` + mergeSQL("people", personColumns, m.opts.Policies) + `)
 			INSERT INTO import_changed SELECT id, true FROM u`},
+		setCodes("people", m.opts.Source),
 		step{what: "add emails", sql: `WITH ins AS (
 			INSERT INTO person_emails (person_id, type, address)
 			SELECT DISTINCT ON (e.address) s.target_id, e.type, e.address

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,13 +37,14 @@ type DB interface {
 // Options are the settings of one import.
 type Options struct {
 	Kind     Kind
-	Mapping  map[string]string // header → field, from --mapping; wins over the built-in synonyms
-	Source   string            // marketing source of every person in the file (R1.7); "" = "import:<file name>"
-	Match    []string          // contacts: "email", "name"; organisations: "vat", "tax_code", "name"; nil = all
-	Policies Policies          // per field; zero = fill-empty everywhere
-	DryRun   bool              // do everything, then roll back
-	Atomic   bool              // any bad row or conflict: import nothing
-	Sheet    string            // XLSX worksheet; "" = the first
+	Mapping  map[string]string            // header → field, from --mapping; wins over the built-in synonyms
+	Values   map[string]map[string]string // field → old system's value → value, from --mapping ("values")
+	Source   string                       // marketing source of every person in the file (R1.7); "" = "import:<file name>"
+	Match    []string                     // contacts: "email", "name"; organisations: "vat", "tax_code", "name"; nil = all
+	Policies Policies                     // per field; zero = fill-empty everywhere
+	DryRun   bool                         // do everything, then roll back
+	Atomic   bool                         // any bad row or conflict: import nothing
+	Sheet    string                       // XLSX worksheet; "" = the first
 
 	DefaultCC         string // phone country code when a number has none; "" = "39"
 	DefaultPersonKind string // kind of a new person whose row has none; "" = "other"
@@ -65,18 +67,23 @@ type Report struct {
 	Kind      Kind
 	File      string
 	Source    string
-	Rows      int        // data rows read
-	Created   int        // records created
-	Updated   int        // existing records changed
-	Unchanged int        // rows that matched a record and changed nothing
-	Conflicts []RowError // rows left out: ambiguous match or repeated in the file
-	Errors    []RowError // rows left out: unreadable or invalid values
-	Ignored   []string   // columns that feed no field
-	Events    int        // outbox rows written
-	DryRun    bool
-	Atomic    bool
-	Committed bool // false for a dry run and for an atomic import with problems
-	Duration  time.Duration
+	Rows      int             // data rows read
+	Created   int             // records created
+	Updated   int             // existing records changed
+	Unchanged int             // rows that matched a record and changed nothing
+	Conflicts []RowError      // rows left out: ambiguous match or repeated in the file
+	Errors    []RowError      // rows left out: unreadable or invalid values
+	Ignored   []string        // columns that feed no field
+	Unknown   []UnknownValues // per field, the values that are none of its values (bad rows), for a value mapping
+	Events    int             // outbox rows written
+	// campaign activity: Created/Updated/Unchanged count sends
+	Campaigns    int   // campaigns created
+	Unsubscribes int   // newsletter consents withdrawn
+	Hits         []Hit // opens and clicks, for the caller to produce as tracking events once committed
+	DryRun       bool
+	Atomic       bool
+	Committed    bool // false for a dry run and for an atomic import with problems
+	Duration     time.Duration
 }
 
 // Bad is the number of rows left out.
@@ -93,8 +100,23 @@ func (r *Report) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s %s (%s): %d rows; %d created, %d updated, %d unchanged, %d conflicts, %d bad rows; %d outbox events; source %q; %s\n",
 		r.File, r.Kind, verb, r.Rows, r.Created, r.Updated, r.Unchanged, len(r.Conflicts), len(r.Errors), r.Events, r.Source, r.Duration.Round(time.Millisecond))
+	if r.Kind == CampaignActivity {
+		fmt.Fprintf(w, "campaign activity: counts above are sends; %d campaigns created, %d unsubscribes recorded, %d opens and clicks\n", r.Campaigns, r.Unsubscribes, len(r.Hits))
+	}
 	if len(r.Ignored) > 0 {
 		fmt.Fprintf(w, "columns not imported: %s\n", strings.Join(r.Ignored, ", "))
+	}
+	for _, u := range r.Unknown {
+		var vals []string
+		for i, v := range u.Values {
+			if i == 20 {
+				vals = append(vals, fmt.Sprintf("and %d more", len(u.Values)-20))
+				break
+			}
+			vals = append(vals, fmt.Sprintf("%q (%s)", v.Value, rowsText(v.Rows)))
+		}
+		fmt.Fprintf(w, "%s: %s %s not known values; map them in the mapping file: {\"values\": {%q: {%q: \"…\"}}}\n",
+			u.Field, strings.Join(vals, ", "), map[bool]string{true: "is", false: "are"}[len(u.Values) == 1], u.Field, u.Values[0].Value)
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "bad %s\n", e)
@@ -102,6 +124,18 @@ func (r *Report) Write(w io.Writer) {
 	for _, e := range r.Conflicts {
 		fmt.Fprintf(w, "conflict %s\n", e)
 	}
+}
+
+// rowsText is "1 row" or "1,234 rows".
+func rowsText(n int) string {
+	if n == 1 {
+		return "1 row"
+	}
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s + " rows"
 }
 
 // ErrRolledBack is returned (wrapped) by an atomic import that found bad rows
@@ -166,8 +200,13 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 		return nil, &calore.Error{Kind: calore.ErrInvalid, Message: fmt.Sprintf("import %s: %v", rep.File, err)}
 	}
 	rep.Ignored = layout.Ignored()
+	values, err := valueMaps(spec, opts.Values)
+	if err != nil {
+		return nil, &calore.Error{Kind: calore.ErrInvalid, Message: fmt.Sprintf("import %s: %v", rep.File, err)}
+	}
 
-	src := &rowSource{recs: recs, parser: &Parser{Layout: layout, DefaultCC: opts.DefaultCC, Location: rome()}, progress: opts.Progress}
+	parser := &Parser{Layout: layout, DefaultCC: opts.DefaultCC, Location: rome(), Values: values}
+	src := &rowSource{recs: recs, parser: parser, progress: opts.Progress}
 	if total := recs.Total(); total > 0 {
 		opts.Progress.Phase("reading rows", int64(total))
 		src.pos = func() int64 { return int64(src.rows) }
@@ -198,7 +237,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 	}
 	opts.Progress.Set(src.pos())
 	opts.Progress.Done()
-	rep.Rows, rep.Errors = src.rows, src.errors
+	rep.Rows, rep.Errors, rep.Unknown = src.rows, src.errors, parser.Unknown()
 	if spec.Kind != Contacts { // contacts analyze after computing their name keys
 		if _, err := tx.Exec(ctx, "ANALYZE "+stageTable); err != nil {
 			return nil, fmt.Errorf("import %s: analyze staging: %w", rep.File, err)
@@ -212,6 +251,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, name string, size i
 		return nil, fmt.Errorf("import %s: merge %s: %w", rep.File, opts.Kind, err)
 	}
 	rep.Created, rep.Updated, rep.Unchanged, rep.Conflicts, rep.Events = res.created, res.updated, res.unchanged, res.conflicts, res.events
+	rep.Campaigns, rep.Unsubscribes, rep.Hits = res.campaigns, res.consents, res.hits
 	slices.SortFunc(rep.Errors, func(a, b RowError) int { return a.Row - b.Row })
 
 	switch {
@@ -268,6 +308,8 @@ func rome() *time.Location {
 type mergeResult struct {
 	created, updated, unchanged, events int
 	conflicts                           []RowError
+	campaigns, consents                 int   // campaign activity: campaigns created, consents withdrawn
+	hits                                []Hit // campaign activity: opens and clicks
 }
 
 // merger merges the staging table of one kind into its tables.
@@ -281,6 +323,8 @@ func newMerger(spec Spec, opts Options) (merger, error) {
 		return newContactMerger(opts)
 	case Organisations:
 		return newOrgMerger(opts)
+	case CampaignActivity:
+		return newCampaignMerger(opts)
 	}
 	if a, ok := activities[spec.Kind]; ok {
 		return newActivityMerger(a, opts)

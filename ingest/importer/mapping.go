@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -54,21 +55,91 @@ func (l *Layout) Ignored() []string {
 	return out
 }
 
-// LoadMapping reads a mapping file: a JSON object from header (as written in
-// the file; case, accents and punctuation do not matter) to field name, where
-// "" or "-" means "do not import this column", e.g.
+// Mapping is a mapping file: headers to fields, and per field the old
+// system's values to the field's values.
+type Mapping struct {
+	Columns map[string]string            `json:"columns"` // header → field; "" or "-": not imported
+	Values  map[string]map[string]string `json:"values"`  // field → value as written → value ("": empty)
+}
+
+// UnknownValues are the distinct values of one field that are none of its
+// values: a value mapping would fix them.
+type UnknownValues struct {
+	Field  string
+	Values []ValueCount
+}
+
+// ValueCount is one distinct value and how many rows have it.
+type ValueCount struct {
+	Value string
+	Rows  int
+}
+
+// LoadMapping reads a mapping file: either a JSON object from header (as
+// written in the file; case, accents and punctuation do not matter) to field
+// name, where "" or "-" means "do not import this column",
 //
 //	{"E-mail aziendale": "email", "Cell. privato": "phone", "Note": "-"}
-func LoadMapping(path string) (map[string]string, error) {
+//
+// or an object with "columns" (that object) and "values", per field the old
+// system's values (matched like headers) and what they mean:
+//
+//	{"columns": {"Causale": "purpose"},
+//	 "values": {"purpose": {"quota socio": "membership_fee", "ricerca sul cancro": "research_project"}}}
+func LoadMapping(path string) (Mapping, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read mapping file: %w", err)
+		return Mapping{}, fmt.Errorf("read mapping file: %w", err)
 	}
-	m := map[string]string{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("mapping file %s: want a JSON object from header to field: %w", path, err)
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return Mapping{}, fmt.Errorf("mapping file %s: want a JSON object: %w", path, err)
+	}
+	_, hasCols := probe["columns"]
+	_, hasVals := probe["values"]
+	var m Mapping
+	if hasCols || hasVals {
+		for k := range probe {
+			if k != "columns" && k != "values" {
+				return Mapping{}, fmt.Errorf("mapping file %s: unknown key %q (want \"columns\" and \"values\")", path, k)
+			}
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return Mapping{}, fmt.Errorf("mapping file %s: want {\"columns\": {header: field}, \"values\": {field: {value: value}}}: %w", path, err)
+		}
+	} else if err := json.Unmarshal(b, &m.Columns); err != nil {
+		return Mapping{}, fmt.Errorf("mapping file %s: want a JSON object from header to field: %w", path, err)
 	}
 	return m, nil
+}
+
+// valueMaps checks the value mappings against spec (known fields; for a
+// field with a list of values, targets among them) and folds their keys.
+func valueMaps(spec Spec, values map[string]map[string]string) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	var problems []error
+	for field, vm := range values {
+		f, ok := spec.Field(field)
+		if !ok {
+			problems = append(problems, fmt.Errorf("mapping: values for %q: %s has no field %q (fields: %s)", field, spec.Kind, field, strings.Join(spec.FieldNames(), ", ")))
+			continue
+		}
+		m := map[string]string{}
+		for from, to := range vm {
+			to = strings.TrimSpace(to)
+			if to != "" && f.Type == TypeEnum {
+				v, err := parseEnum(f, to)
+				if err != nil {
+					problems = append(problems, fmt.Errorf("mapping: values of %s: %q → %w", field, from, err))
+					continue
+				}
+				to = v
+			}
+			m[Fold(from)] = to
+		}
+		out[field] = m
+	}
+	return out, errors.Join(problems...)
 }
 
 // MapHeader matches a header row against the fields of spec. A mapping entry
@@ -136,16 +207,23 @@ func MapHeader(spec Spec, header []string, mapping map[string]string) (*Layout, 
 		if !l.Has("legal_name") {
 			problems = append(problems, errors.New("organisations need a legal name column (Ragione sociale, Denominazione, Company…); none was recognised (use --mapping)"))
 		}
+	case CampaignActivity:
+		if !l.Has("campaign") && !l.Has("campaign_source_id") {
+			problems = append(problems, errors.New("campaign activity needs a campaign column (Campaign, Campaign Title, Campagna, Messaggio…) or a campaign code; none was recognised (use --mapping)"))
+		}
+		if !l.Has("person_source_id") && !l.Has("email") && !(l.Has("first_name") && l.Has("last_name")) {
+			problems = append(problems, errors.New("campaign activity needs an email column (or a person code, or first and last name); none was recognised (use --mapping)"))
+		}
 	default:
 		if a, ok := activities[spec.Kind]; ok {
 			var missing []string
 			for _, f := range a.required {
-				if !l.Has(f) {
-					missing = append(missing, f)
+				if !slices.ContainsFunc(strings.Split(f, "|"), l.Has) {
+					missing = append(missing, strings.ReplaceAll(f, "|", " or "))
 				}
 			}
-			if a.refs.personRequired && !l.Has("email") && !(l.Has("first_name") && l.Has("last_name")) {
-				missing = append(missing, "email (or first and last name)")
+			if a.refs.personRequired && !l.Has("person_source_id") && !l.Has("email") && !(l.Has("first_name") && l.Has("last_name")) {
+				missing = append(missing, "email (or a person code, or first and last name)")
 			}
 			if len(missing) > 0 {
 				problems = append(problems, fmt.Errorf("%s need columns for %s; none was recognised (use --mapping)", spec.Kind, strings.Join(missing, ", ")))

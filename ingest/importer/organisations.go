@@ -37,7 +37,7 @@ type orgMerger struct {
 }
 
 func newOrgMerger(opts Options) (*orgMerger, error) {
-	match, err := matchSet(opts.Match, "vat", "tax_code", "name")
+	match, err := matchSet(opts.Match, "source_id", "vat", "tax_code", "name")
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +68,10 @@ func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (
 			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY least(vat_norm, vat_alt)) AS first
 			        FROM ` + stageTable + ` WHERE vat_norm IS NOT NULL) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no`},
+		repeatedCodes(),
+	}
+	if m.match["source_id"] {
+		steps = append(steps, matchByCode("organisations", m.opts.Source))
 	}
 	if m.match["vat"] {
 		steps = append(steps, step{what: "match by VAT number", sql: `UPDATE ` + stageTable + ` s
@@ -76,7 +80,7 @@ func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (
 			FROM (SELECT s.row_no, min(coalesce(o.merged_into, o.id)) AS oid, count(DISTINCT coalesce(o.merged_into, o.id)) AS n,
 			             string_agg(DISTINCT coalesce(o.merged_into, o.id)::text, ', ') AS ids
 			        FROM ` + stageTable + ` s JOIN organisations o ON o.vat_norm = s.vat_norm OR o.vat_norm = s.vat_alt
-			       WHERE s.conflict IS NULL
+			       WHERE s.conflict IS NULL AND s.target_id IS NULL
 			       GROUP BY s.row_no) m
 			WHERE m.row_no = s.row_no`})
 	}
@@ -100,8 +104,9 @@ func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (
 			FROM (SELECT s.row_no, min(o.id) AS oid, count(*) AS n, array_to_string((array_agg(o.id ORDER BY o.id))[1:5], ', ') AS ids
 			        FROM ` + stageTable + ` s JOIN organisations o ON o.name_key = s.match_key AND o.status <> 'duplicate'
 			       WHERE s.conflict IS NULL AND s.target_id IS NULL AND (s.vat_norm IS NULL OR o.vat_norm = '')
+			         AND (s.source_id IS NULL OR o.source_id = '' OR o.source <> $1)
 			       GROUP BY s.row_no) m
-			WHERE m.row_no = s.row_no`})
+			WHERE m.row_no = s.row_no`, args: []any{m.opts.Source}})
 	}
 	steps = append(steps,
 		step{what: "repeated matches", sql: `UPDATE ` + stageTable + ` s SET conflict = format('matches the same organisation (id %s) as row %s: only the first row is imported', s.target_id, d.first)
@@ -111,15 +116,21 @@ func (m *orgMerger) merge(ctx context.Context, tx pgx.Tx, logger *slog.Logger) (
 	if m.match["name"] {
 		steps = append(steps, step{what: "repeated names", sql: `UPDATE ` + stageTable + ` s SET conflict = format('same name (%s) as row %s, which creates that organisation: only the first row is imported', s.match_key, d.first)
 			FROM (SELECT row_no, min(row_no) OVER (PARTITION BY match_key) AS first FROM ` + stageTable + `
-			       WHERE target_id IS NULL AND conflict IS NULL AND match_key IS NOT NULL AND vat_norm IS NULL) d
+			       WHERE target_id IS NULL AND conflict IS NULL AND match_key IS NOT NULL AND vat_norm IS NULL AND source_id IS NULL) d
 			WHERE d.row_no = s.row_no AND d.first < d.row_no`})
 	}
 	steps = append(steps,
+		codesOfOthers("organisations", "organisation", m.opts.Source),
 		step{what: "draw new ids", sql: `UPDATE ` + stageTable + ` SET is_new = true, target_id = nextval(pg_get_serial_sequence('organisations', 'id'))
 			WHERE target_id IS NULL AND conflict IS NULL`},
-		step{what: "insert organisations", sql: insertSQL("organisations", insertCols, []string{"kind"}, []string{"coalesce(s.kind, $1)"}), args: []any{m.opts.DefaultOrgKind}},
+		step{what: "insert organisations", sql: insertSQL("organisations", insertCols, []string{"kind", "source", "source_id"},
+			[]string{"coalesce(s.kind, $1)", "CASE WHEN s.source_id IS NULL THEN '' ELSE $2 END", "coalesce(s.source_id, '')"}),
+			args: []any{m.opts.DefaultOrgKind, m.opts.Source}},
 		step{what: "update organisations", sql: `WITH u AS (` + mergeSQL("organisations", organisationColumns, m.opts.Policies) + `)
 			INSERT INTO import_changed SELECT id, true FROM u`},
+		setCodes("organisations", m.opts.Source),
+		step{what: "version organisations", sql: `UPDATE organisations t SET version = t.version + 1, updated_at = now()
+			FROM import_changed c WHERE t.id = c.id AND NOT c.fields`},
 	)
 	if err := exec(ctx, tx, logger, steps...); err != nil {
 		return mergeResult{}, err

@@ -52,6 +52,36 @@ type Parser struct {
 	Layout    *Layout
 	DefaultCC string         // country code for phone numbers written without one, "39"
 	Location  *time.Location // of times written without a zone
+	// Values are the mapping file's value mappings: field → folded value
+	// as written → value to parse instead ("" leaves the cell empty).
+	Values map[string]map[string]string
+
+	unknown map[string]map[string]int // field → value not among the field's values → rows
+}
+
+// Unknown lists, per field, the distinct values that are none of the
+// field's values (nor mapped), with how many rows have each, most frequent
+// first: what a mapping file's "values" should map.
+func (p *Parser) Unknown() []UnknownValues {
+	var out []UnknownValues
+	for _, f := range p.Layout.Spec.Fields {
+		vals := p.unknown[f.Name]
+		if len(vals) == 0 {
+			continue
+		}
+		u := UnknownValues{Field: f.Name}
+		for v, n := range vals {
+			u.Values = append(u.Values, ValueCount{Value: v, Rows: n})
+		}
+		sort.Slice(u.Values, func(i, j int) bool {
+			if u.Values[i].Rows != u.Values[j].Rows {
+				return u.Values[i].Rows > u.Values[j].Rows
+			}
+			return u.Values[i].Value < u.Values[j].Value
+		})
+		out = append(out, u)
+	}
+	return out
 }
 
 // Parse parses one data record. It returns every problem of the row; the
@@ -131,9 +161,25 @@ func (p *Parser) check(row Row) string {
 		if (first != "" || last != "") && NameKey(first, last) == "" && get("email") == nil && get("email_institutional") == nil && get("email_2") == nil {
 			return "the name has no letter or digit, even transliterated, and there is no email"
 		}
+		if r, ok := get("relevance").(int32); ok && (r < 1 || r > 5) {
+			return fmt.Sprintf("relevance %d is not between 1 and 5", r)
+		}
 	case Organisations:
 		if get("legal_name") == nil {
 			return "no legal name"
+		}
+	case CampaignActivity:
+		if get("campaign") == nil && get("campaign_source_id") == nil {
+			return "no campaign: name it or give its code"
+		}
+		if get("person_source_id") == nil && get("email") == nil && (get("first_name") == nil || get("last_name") == nil) {
+			return "no email, person code or first and last name: nothing to find the person by"
+		}
+		if a, _ := get("action").(string); (a == ActionOpen || a == ActionClick || a == ActionUnsubscribe) && get("at") == nil {
+			return "an open, click or unsubscribe needs its time"
+		}
+		if a, _ := get("action").(string); a == ActionClick && get("url") == nil {
+			return "a click needs its link"
 		}
 	default:
 		if a, ok := activities[p.Layout.Spec.Kind]; ok {
@@ -149,6 +195,28 @@ func (p *Parser) value(f Field, cell string) (any, error) {
 	if s == "" {
 		return nil, nil
 	}
+	if vm := p.Values[f.Name]; vm != nil {
+		if to, ok := vm[Fold(s)]; ok {
+			if s = to; s == "" {
+				return nil, nil
+			}
+		}
+	}
+	v, err := p.parse(f, s)
+	if errors.Is(err, errEnum) {
+		if p.unknown == nil {
+			p.unknown = map[string]map[string]int{}
+		}
+		if p.unknown[f.Name] == nil {
+			p.unknown[f.Name] = map[string]int{}
+		}
+		p.unknown[f.Name][s]++
+	}
+	return v, err
+}
+
+// parse reads a non-empty cleaned cell as a value of f's type.
+func (p *Parser) parse(f Field, s string) (any, error) {
 	switch f.Type {
 	case TypeText:
 		return s, nil

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -17,10 +18,11 @@ const (
 	Registrations Kind = "registrations"
 	Interactions  Kind = "interactions"
 	Journey       Kind = "journey"
+	Affiliations  Kind = "affiliations"
 )
 
 // AllKinds lists every kind, in the order the usage text shows them.
-var AllKinds = []Kind{Contacts, Organisations, Donations, Events, Registrations, Interactions, Journey}
+var AllKinds = []Kind{Contacts, Organisations, Affiliations, Donations, Events, Registrations, Interactions, Journey, CampaignActivity}
 
 // ParseKind checks a --kind value.
 func ParseKind(s string) (Kind, error) {
@@ -106,6 +108,29 @@ var personKindAliases = map[string]string{
 	"interno": "internal", "altro": "other",
 }
 
+// Source keys (docs/import.md): a record's own code in the system it comes
+// from is its source_id; activity files name other records by their codes.
+// The lists keep each header to the field it really means: in a donations
+// file "Matricola" is the donor's code, "Codice donazione" or a bare "ID" the
+// donation's own.
+var (
+	genericCodeSynonyms = []string{"source id", "external id", "id esterno", "codice esterno", "codice", "code", "id", "identificativo",
+		"legacy id", "old id", "id origine", "codice origine", "record id"}
+	personCodeSynonyms = []string{"matricola", "numero di matricola", "n matricola", "num matricola", "student id", "student number",
+		"codice persona", "id persona", "person id", "person code", "contact id", "id contatto", "codice anagrafico", "codice anagrafica",
+		"id anagrafica", "donor id", "codice donatore", "alumni id", "codice alumni", "codice laureato"}
+	orgCodeSynonyms = []string{"codice azienda", "id azienda", "company id", "company code", "organisation id", "organization id",
+		"organisation code", "organization code", "codice ente", "id ente", "codice organizzazione"}
+	eventCodeSynonyms    = []string{"codice evento", "cod evento", "event code", "event id", "id evento"}
+	campaignCodeSynonyms = []string{"codice campagna", "campaign id", "campaign code", "id campagna"}
+)
+
+// sourceID is the field of a record's own source key, recognised by the
+// generic headers and by extra.
+func sourceID(extra ...[]string) Field {
+	return Field{Name: "source_id", Type: TypeText, Synonyms: slices.Concat(append(extra, genericCodeSynonyms)...)}
+}
+
 var contactSpec = Spec{Kind: Contacts, Fields: []Field{
 	{Name: "first_name", Type: TypeName, Synonyms: []string{"first name", "firstname", "given name", "nome", "nome proprio", "prenom", "vorname", "nombre"}},
 	{Name: "last_name", Type: TypeName, Synonyms: []string{"last name", "lastname", "surname", "family name", "cognome", "nom", "nachname", "apellido", "apellidos"}},
@@ -113,7 +138,7 @@ var contactSpec = Spec{Kind: Contacts, Fields: []Field{
 	{Name: "email_institutional", Type: TypeEmail, Synonyms: []string{"institutional email", "work email", "university email", "email istituzionale", "email di ateneo", "email aziendale", "email lavoro"}},
 	{Name: "email_2", Type: TypeEmail, Synonyms: []string{"email 2", "email2", "secondary email", "other email", "email secondaria", "altra email", "e-mail 2", "pec"}},
 	{Name: "phone", Type: TypePhone, Synonyms: []string{"phone", "telephone", "phone number", "mobile", "cell", "cellphone", "telefono", "tel", "cellulare", "numero di telefono", "recapito telefonico", "cell."}},
-	{Name: "kind", Type: TypeEnum, Values: personKinds, Aliases: personKindAliases, Synonyms: []string{"kind", "type", "contact type", "category", "tipo", "tipologia", "categoria", "tipo contatto", "ruolo"}},
+	{Name: "kind", Type: TypeEnum, Values: personKinds, Aliases: personKindAliases, Synonyms: []string{"kind", "type", "contact type", "category", "tipo", "tipologia", "categoria", "tipo contatto"}},
 	{Name: "minor", Type: TypeBool, Synonyms: []string{"minor", "is minor", "under 18", "minorenne"}},
 	{Name: "language", Type: TypeText, Synonyms: []string{"language", "lingua", "idioma", "sprache"}},
 	{Name: "nationality", Type: TypeNationality, Synonyms: []string{"nationality", "citizenship", "nazionalita", "cittadinanza"}},
@@ -126,6 +151,11 @@ var contactSpec = Spec{Kind: Contacts, Fields: []Field{
 	{Name: "degree_course", Type: TypeText, Synonyms: []string{"degree course", "degree", "course", "programme", "program", "corso di laurea", "corso di studi", "corso", "laurea"}},
 	{Name: "macro_category", Type: TypeText, Synonyms: []string{"macro category", "macro-category", "school", "macro categoria", "macroarea", "scuola", "area"}},
 	{Name: "tags", Type: TypeList, Synonyms: []string{"tags", "tag", "labels", "etichette", "parole chiave", "keywords"}},
+	{Name: "top_category", Type: TypeEnum, Values: []string{"prestige", "economic", "visibility"}, Aliases: map[string]string{
+		"prestigio": "prestige", "economico": "economic", "economica": "economic", "economy": "economic", "visibilita": "visibility", "visibile": "visibility"},
+		Synonyms: []string{"top category", "top alumni", "top alumni category", "categoria top", "categoria top alumni", "top alumni categoria", "categoria alumni top"}},
+	{Name: "relevance", Type: TypeInt, Synonyms: []string{"relevance", "top relevance", "rilevanza", "livello di rilevanza", "rilevanza top alumni"}},
+	sourceID(personCodeSynonyms),
 }}
 
 var orgKinds = []string{"company", "public_body", "research_body", "foundation", "spin_off", "start_up", "association", "other"}
@@ -157,6 +187,7 @@ var organisationSpec = Spec{Kind: Organisations, Fields: []Field{
 	{Name: "province", Type: TypeText, Synonyms: []string{"province", "provincia", "prov"}},
 	{Name: "city", Type: TypeText, Synonyms: []string{"city", "citta", "comune", "sede", "localita"}},
 	{Name: "labels", Type: TypeList, Synonyms: []string{"labels", "tags", "etichette", "tag"}},
+	sourceID(orgCodeSynonyms),
 }}
 
 // SpecOf returns the field list of a kind, and false for a kind this build
@@ -167,6 +198,8 @@ func SpecOf(k Kind) (Spec, bool) {
 		return contactSpec, true
 	case Organisations:
 		return organisationSpec, true
+	case CampaignActivity:
+		return campaignActivitySpec, true
 	}
 	if a, ok := activities[k]; ok {
 		return a.spec, true

@@ -6,5 +6,6 @@ UPDATE people
        country = '', region = '', province = '', city = '',
        graduation_year = NULL, degree_course = '', macro_category = '', top_category = '', relevance = NULL,
        competences = '{}', tags = '{}', extra = '{}',
+       source = '', source_id = '',
        version = version + 1, updated_at = now()
  WHERE id = ANY($1)
