@@ -69,8 +69,13 @@ func publishHits(ctx context.Context, cfg config.Config, logger *slog.Logger, ev
 	if err != nil {
 		return 0, fmt.Errorf("tracking metrics: %w", err)
 	}
+	k, err := ingest.NewKafka(cfg)
+	if err != nil {
+		return 0, fmt.Errorf("import: %w", err)
+	}
 	p, err := tracking.NewProducer(tracking.ProducerConfig{
-		Brokers:   cfg.KafkaBrokers,
+		Brokers:   k.Brokers,
+		SASL:      k.SASL,
 		Topic:     cfg.KafkaTopicPrefix + ingest.TopicTracking,
 		SpoolDir:  filepath.Join(cfg.Tracking.SpoolDir, "import"),
 		QueueSize: len(events) + 1,
