@@ -240,6 +240,17 @@ func CurrentUser(r *http.Request) (int64, bool) {
 	return p.User.ID, true
 }
 
+// CurrentUserName names the user of a request that went through the
+// server's access check, for the dashboards' header
+// (dashboards.Deps.UserName); "" for nobody.
+func CurrentUserName(r *http.Request) string {
+	p := principal(r)
+	if p == nil {
+		return ""
+	}
+	return p.User.Username
+}
+
 // widgetScopes are the dashboard widgets that show data of a restricted
 // resource; every other widget is for any signed-in user (access.Self).
 var widgetScopes = map[string]string{

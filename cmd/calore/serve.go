@@ -163,7 +163,7 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 	if err != nil {
 		return fmt.Errorf("CALORE_FUNDRAISING_TARGETS: %w", err)
 	}
-	dash := dashboards.Routes(dashboards.Deps{Targets: targets, Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, CanSee: api.CanSeeWidget, Audit: api.DashboardAudit(a.pool), Now: cfg.Now})
+	dash := dashboards.Routes(dashboards.Deps{Targets: targets, Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, UserName: api.CurrentUserName, CanSee: api.CanSeeWidget, Audit: api.DashboardAudit(a.pool), Now: cfg.Now})
 	work, err := workspace.New(workspace.Deps{
 		Store: postgres.NewStore(a.pool), Writer: api.WorkspaceWriter(a.pool), Events: warehouse.Timeline{Conn: a.warehouse},
 		Audit: api.DashboardAudit(a.pool), Principal: api.Principal, Logger: logger, Now: cfg.Now,
