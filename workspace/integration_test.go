@@ -19,6 +19,7 @@ import (
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/access"
 	"github.com/calore-crm/calore/api"
+	"github.com/calore-crm/calore/dashboards"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/postgres/pgtest"
 	"github.com/calore-crm/calore/warehouse"
@@ -114,7 +115,9 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.NewServer(api.Deps{Pool: pool, Warehouse: ch, Workspace: work, Access: access.Options{BcryptCost: bcrypt.MinCost}})
+	dash := dashboards.Routes(dashboards.Deps{Warehouse: ch, Store: pool, Logger: slog.New(slog.DiscardHandler), CurrentUser: api.CurrentUser, UserName: api.CurrentUserName,
+		CanSee: api.CanSeeWidget, Audit: api.DashboardAudit(pool)})
+	srv, err := api.NewServer(api.Deps{Pool: pool, Warehouse: ch, Workspace: work, Dashboards: dash, Access: access.Options{BcryptCost: bcrypt.MinCost}})
 	if err != nil {
 		t.Fatal(err)
 	}
