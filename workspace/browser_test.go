@@ -39,8 +39,8 @@ const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wc
 // serious or critical WCAG 2.1 A/AA violation. Screenshots go to
 // docs/screenshots/ (CALORE_SCREENSHOT_DIR overrides).
 // Seen failing with the layout's htmx-config meta removed (htmx's inline
-// indicator style is refused by the CSP) and with the search box's label
-// removed (axe: serious "label").
+// indicator style is refused by the CSP) and with the layout's lang
+// attribute removed (axe: serious "html-has-lang").
 func TestBrowserContactReport(t *testing.T) {
 	chromium := findChromium(t)
 	axe, err := os.ReadFile("testdata/axe.min.js")
@@ -104,9 +104,24 @@ func TestBrowserContactReport(t *testing.T) {
 					t.Fatalf("%s: %v", name, err)
 				}
 			}
+			// ready waits until the page has loaded and htmx has started.
+			ready := func(name string) {
+				t.Helper()
+				for i := 0; ; i++ {
+					ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.readyState === 'complete' && typeof htmx !== 'undefined'`))
+					if err == nil && ok {
+						return
+					}
+					if i == 50 {
+						t.Fatalf("%s: page not ready: %v", name, err)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
 			// check looks at the page as it is: CSP, overflow, axe, screenshot.
 			check := func(name string) {
 				t.Helper()
+				ready(name)
 				got, err := chromedp.Run(bctx, chromedp.Evaluate[map[string]any](`({csp: window.__csp || [],
 					overflow: document.documentElement.scrollWidth > window.innerWidth + 1, width: window.innerWidth,
 					foreign: Array.from(document.scripts).filter(s => s.src && !s.src.startsWith(location.origin)).map(s => s.src)})`))
@@ -149,6 +164,7 @@ func TestBrowserContactReport(t *testing.T) {
 				chromedp.SendKeys(`input[name=password]`, "correct horse battery"),
 				chromedp.Click(`button[type=submit]`),
 				chromedp.WaitVisible(`#q`))
+			ready("search form")
 			step("search", chromedp.SendKeys(`#q`, "lavleis"), chromedp.Click(`form.search button.primary`),
 				chromedp.WaitVisible(`ul.results a[href="/workspace/people/`+fmt.Sprint(e.ada)+`"]`))
 			check("search")
@@ -158,6 +174,7 @@ func TestBrowserContactReport(t *testing.T) {
 			subject := "Visit planned " + vp.name
 			step("open the form", chromedp.Click(`a.button.primary`), chromedp.WaitVisible(`#subject`))
 			check("log")
+			ready("log")
 			step("save", chromedp.SendKeys(`#subject`, subject), chromedp.Click(`form.log button.primary`), chromedp.WaitVisible(`p.ok`))
 			text, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('timeline').textContent`))
 			if err != nil {
@@ -166,6 +183,7 @@ func TestBrowserContactReport(t *testing.T) {
 			if !strings.Contains(text, subject) {
 				t.Errorf("the call is not on the timeline: %s", text)
 			}
+			ready("saved")
 			step("timeline filter (htmx)", chromedp.Click(`nav.chips a[href$="kind=interaction"]`), chromedp.Sleep(500*time.Millisecond))
 			check("saved")
 			stop()
