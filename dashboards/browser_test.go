@@ -229,7 +229,10 @@ func TestDashboards(t *testing.T) {
 		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Content-Type"))
 		}
-		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if !strings.HasPrefix(body, "\ufeff") { // Excel reads UTF-8 only with its byte-order mark
+			t.Error("prospects.csv has no UTF-8 byte-order mark")
+		}
+		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
 		if err != nil || len(rows) < 2 {
 			t.Fatalf("csv: %v, %d rows", err, len(rows))
 		}
