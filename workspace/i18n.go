@@ -143,6 +143,12 @@ var italian = map[string]string{
 	"Role":            "Ruolo",
 	"Department":      "Dipartimento",
 	"Workspace pages": "Pagine di lavoro",
+	// channels of an interaction (calore.Channel*)
+	"phone": "telefono", "meeting": "incontro", "email": "email", "note": "nota", "sms": "SMS",
+	"social": "social", "letter": "lettera", "event": "evento", "chatbot": "chatbot", "other": "altro",
+	// kinds of timeline entries
+	"interaction": "interazione", "registration": "iscrizione", "donation": "donazione", "send": "invio",
+	"open": "apertura", "click": "clic", "pageview": "visita web",
 }
 
 // newCatalog builds the message catalogue.
