@@ -33,6 +33,7 @@ var italian = map[string]string{
 	"Name, email, phone, VAT or tax code": "Nome, email, telefono, partita IVA o codice fiscale",
 	"People and organisations":            "Persone e organizzazioni",
 	"Everything":                          "Tutto",
+	"Show":                                "Mostra",
 	"People":                              "Persone",
 	"Organisations":                       "Organizzazioni",
 	"Kind":                                "Tipo",
