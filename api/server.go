@@ -45,6 +45,7 @@ type Deps struct {
 	Metrics    http.Handler          // GET /metrics
 	Health     func() map[string]any // extra fields of GET /healthz
 	Dashboards http.Handler          // mounted at /dashboards (package dashboards)
+	Workspace  http.Handler          // mounted at /workspace (package workspace)
 
 	Targets   Targets        // zero: DefaultTargets
 	Access    access.Options // sessions, expiry warning, clock
@@ -152,6 +153,9 @@ func (s *Server) newRouter() chi.Router {
 	if s.deps.Dashboards != nil {
 		r.Mount("/dashboards", s.guardDashboards(s.deps.Dashboards)) // package dashboards: dashboards.Routes(deps)
 	}
+	if s.deps.Workspace != nil {
+		r.Mount("/workspace", s.guardWorkspace(s.deps.Workspace)) // package workspace: the staff pages
+	}
 	for _, rt := range s.routes {
 		r.With(s.authorize(rt.perm)).Method(rt.method, rt.pattern, rt.handler)
 	}
@@ -238,6 +242,17 @@ func CurrentUser(r *http.Request) (int64, bool) {
 	return p.User.ID, true
 }
 
+// CurrentUserName names the user of a request that went through the
+// server's access check, for the dashboards' header
+// (dashboards.Deps.UserName); "" for nobody.
+func CurrentUserName(r *http.Request) string {
+	p := principal(r)
+	if p == nil {
+		return ""
+	}
+	return p.User.Username
+}
+
 // widgetScopes are the dashboard widgets that show data of a restricted
 // resource; every other widget is for any signed-in user (access.Self).
 var widgetScopes = map[string]string{
@@ -315,5 +330,38 @@ func (s *Server) guardDashboards(h http.Handler) http.Handler {
 		// dashboards included, their JSON and CSV) is audited by package
 		// dashboards where it is read, with the ids shown (DashboardAudit).
 		h.ServeHTTP(w, r)
+	})
+}
+
+// Principal is the user of a request that went through the server's access
+// check (the staff workspace's workspace.Deps.Principal).
+func Principal(r *http.Request) *access.Principal { return principal(r) }
+
+// guardWorkspace puts the staff workspace (package workspace) behind the
+// login as guardDashboards does: a browser without a session goes to /login
+// and comes back, a change from another site is refused, the user goes into
+// the request; each page then checks its own permission of the one policy
+// (workspace.Pages). Its CSS and script are public.
+func (s *Server) guardWorkspace(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/workspace/static/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.access.Authenticate(r.Context(), r)
+		if err != nil {
+			if errorsIsUnauth(err) && r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.writeError(w, r, err)
+			return
+		}
+		warnExpiry(w, p)
+		if p.Via == "session" && !safeMethod(r.Method) && !web.SameOrigin(r) {
+			s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }

@@ -168,7 +168,8 @@ func TestDashboards(t *testing.T) {
 			}
 		}
 		res, body := u.get(t, "/dashboards/fundraisers?"+period, "")
-		for _, want := range []string{"donation-logistic", "as of 2026-01-01", "/dashboards/data/prospects?", "prospects.csv?"} {
+		for _, want := range []string{"donation-logistic", "as of 2026-01-01", "/dashboards/data/prospects?", "prospects.csv?",
+			`<td data-label="alumnus"><a href="/workspace/people/`} { // names link to the person page
 			if res.StatusCode != 200 || !strings.Contains(body, want) {
 				t.Errorf("fundraisers page lacks %q", want)
 			}
@@ -229,7 +230,10 @@ func TestDashboards(t *testing.T) {
 		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Content-Type"))
 		}
-		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if !strings.HasPrefix(body, "\ufeff") { // Excel reads UTF-8 only with its byte-order mark
+			t.Error("prospects.csv has no UTF-8 byte-order mark")
+		}
+		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
 		if err != nil || len(rows) < 2 {
 			t.Fatalf("csv: %v, %d rows", err, len(rows))
 		}

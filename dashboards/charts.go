@@ -346,6 +346,8 @@ func drawProspects(v any, c *chartMaker) view {
 		if p.Heat > 0 {
 			heat = fmt.Sprintf("%d %s", p.Heat, kpi.HeatLabels[p.Heat])
 		}
+		t.LinkCol = 1
+		t.Links = append(t.Links, fmt.Sprintf("/workspace/people/%d", p.PersonID))
 		t.Rows = append(t.Rows, []string{strconv.Itoa(i + 1), fmt.Sprintf("%s (#%d)", p.Name, p.PersonID), cohort, p.Course, p.Country,
 			pct(p.Probability), p.Tier, num(p.ExpectedAmount) + " €", heat, strings.Join(reasons, "; "), gift, num(p.SuggestedAsk) + " €"})
 	}

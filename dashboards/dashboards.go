@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,9 @@ type Deps struct {
 	// CurrentUser tells who is asking (package api/access); !ok means nobody
 	// is signed in: the dashboards still show, saving does not.
 	CurrentUser func(*http.Request) (userID int64, ok bool)
+	// UserName names who is signed in, for the header (api.CurrentUserName);
+	// nil shows nobody.
+	UserName func(*http.Request) string
 	// CanSee tells whether the asking user's role may see a widget's data
 	// (api.CanSeeWidget); nil lets everyone see everything. Pages mixing
 	// widgets (the managers' one, saved dashboards) leave out the others.
@@ -129,7 +133,8 @@ type pageData struct {
 	Help      string
 	Nav       []dashboard
 	Active    string
-	Query     string // the filters, encoded
+	Query     template.URL // the filters, encoded by url.Values (a query string: not escaped again)
+	User      string       // who is signed in
 	P         params
 	Offices   []string
 	Segments  []string
@@ -354,6 +359,7 @@ func (s *server) prospectsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="prospects-%s.csv"`, res.Scores.AsOf))
+	_, _ = w.Write([]byte("\ufeff"))  // Excel reads UTF-8 with a BOM, as the API's exports
 	cw := spreadsheet.NewCSVWriter(w) // formula-safe cells (CSV injection)
 	_ = cw.Write([]string{"rank", "person_id", "name", "graduation_year", "degree_course", "country", "probability", "tier",
 		"expected_amount_eur", "suggested_ask_eur", "heat", "reasons", "last_gift_at", "last_gift_eur", "model_version", "as_of", "heat_model_version", "heat_as_of"})
@@ -468,12 +474,15 @@ func (s *server) audit(r *http.Request, action, widget string, v any) error {
 }
 
 func (s *server) pageData(r *http.Request, p params, title, help string) pageData {
-	d := pageData{Base: s.base, Title: title, Help: help, Nav: builtins, P: p, Query: p.query().Encode(),
+	d := pageData{Base: s.base, Title: title, Help: help, Nav: builtins, P: p, Query: template.URL(p.query().Encode()),
 		Offices: Offices, Segments: Segments, Composer: widgets, Generated: s.deps.Now().UTC().Format("2006-01-02 15:04 UTC")}
 	if ref, err := kpi.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
 		s.deps.Logger.ErrorContext(r.Context(), "latest rollup refresh", "err", err)
 	} else if ref != nil {
 		d.DataAsOf = ref.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	if s.deps.UserName != nil {
+		d.User = s.deps.UserName(r)
 	}
 	if uid, ok := s.deps.CurrentUser(r); ok && s.saved != nil {
 		d.SignedIn = true
@@ -535,6 +544,22 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 		return
+	}
+	if status == http.StatusBadRequest && r.Method == http.MethodGet {
+		// a bad filter: the page with the default filters, the error next
+		// to the filter form and a way back
+		p, perr := parseParams(url.Values{}, s.deps.Now())
+		if perr == nil {
+			d := s.pageData(r, p, "Calore dashboards", "The filters were not valid: correct them and apply again.")
+			d.Errors = []string{msg}
+			s.finish(&d)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(status)
+			if err := s.page.Execute(w, d); err != nil {
+				s.deps.Logger.ErrorContext(r.Context(), "render dashboard", "err", err)
+			}
+			return
+		}
 	}
 	http.Error(w, msg, status)
 }

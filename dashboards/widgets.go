@@ -31,6 +31,18 @@ type view struct {
 type table struct {
 	Head []string
 	Rows [][]string
+	// Links, when set, hold per row the address the row's first text column
+	// (LinkCol) links to, e.g. the person page of a prospect.
+	Links   []string
+	LinkCol int
+}
+
+// Link is the address cell (row, col) links to, "" for none.
+func (t *table) Link(row, col int) string {
+	if t == nil || col != t.LinkCol || row >= len(t.Links) {
+		return ""
+	}
+	return t.Links[row]
 }
 
 // dashboard is a built-in dashboard: a named list of widgets.

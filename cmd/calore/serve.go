@@ -25,6 +25,9 @@ import (
 	"github.com/calore-crm/calore/ingest"
 	"github.com/calore-crm/calore/ingest/tracking"
 	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/workspace"
 )
 
 // shutdownTimeout bounds the graceful stop: in-flight requests, then the
@@ -167,7 +170,14 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 	if err != nil {
 		return fmt.Errorf("CALORE_FUNDRAISING_TARGETS: %w", err)
 	}
-	dash := dashboards.Routes(dashboards.Deps{Targets: targets, Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, CanSee: api.CanSeeWidget, Audit: api.DashboardAudit(a.pool), Now: cfg.Now})
+	dash := dashboards.Routes(dashboards.Deps{Targets: targets, Warehouse: a.warehouse, Store: a.pool, Logger: logger, CurrentUser: api.CurrentUser, UserName: api.CurrentUserName, CanSee: api.CanSeeWidget, Audit: api.DashboardAudit(a.pool), Now: cfg.Now})
+	work, err := workspace.New(workspace.Deps{
+		Store: postgres.NewStore(a.pool), Writer: api.WorkspaceWriter(a.pool), Events: warehouse.Timeline{Conn: a.warehouse},
+		Audit: api.DashboardAudit(a.pool), Principal: api.Principal, Logger: logger, Now: cfg.Now,
+	})
+	if err != nil {
+		return err
+	}
 	a.api, err = api.NewServer(api.Deps{
 		Targets: targets,
 		Pool:    a.pool, Warehouse: a.warehouse, KafkaBrokers: cfg.KafkaBrokers, KafkaSASL: a.kafkaSASL, Logger: logger,
@@ -175,6 +185,7 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 		Metrics:    promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
 		Health:     spoolHealth(a.producer),
 		Dashboards: dash,
+		Workspace:  work,
 		// the proxies whose X-Forwarded-For names a login's client (throttle, audit)
 		TrustedProxies: cfg.Tracking.TrustedProxies,
 		PublicURL:      cfg.PublicURL,
