@@ -183,10 +183,18 @@ func TestHelperCalore(t *testing.T) {
 
 func startHelper(t testing.TB, env []string, args string) *exec.Cmd {
 	t.Helper()
+	cmd, _ := startHelperLog(t, env, args)
+	return cmd
+}
+
+// startHelperLog is startHelper that also returns the process's stderr
+// (its log), written as it runs.
+func startHelperLog(t testing.TB, env []string, args string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperCalore$")
 	cmd.Env = append(append(os.Environ(), env...), "CALORE_TEST_HELPER=1", "CALORE_TEST_ARGS="+args)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +207,7 @@ func startHelper(t testing.TB, env []string, args string) *exec.Cmd {
 			t.Logf("%s stderr:\n%s", args, stderr.String())
 		}
 	})
-	return cmd
+	return cmd, stderr
 }
 
 // TestSinkKilledMidStream kills a `calore sink` process with SIGKILL while it
