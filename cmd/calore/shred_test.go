@@ -328,7 +328,7 @@ func topicSize(t *testing.T, brokers []string, topic string) int64 {
 	}
 	var n int64
 	for _, p := range parts {
-		c, err := kafka.DialLeader(context.Background(), "tcp", brokers[0], topic, p.ID)
+		c, err := kafkatest.Dialer(t).DialLeader(context.Background(), "tcp", brokers[0], topic, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
