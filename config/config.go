@@ -94,7 +94,12 @@ type Tracking struct {
 	TrustedProxies []netip.Prefix
 	// SpoolDir holds tracking events while Kafka is unreachable
 	// (CALORE_SPOOL_DIR; default .stack/spool when .stack exists, else ./spool).
+	// Its wal/ subfolder is the write-ahead log of acknowledged hits.
 	SpoolDir string
+	// NoWAL switches the write-ahead log off (CALORE_TRACKING_WAL=off; on
+	// by default): hits are then answered before they are durable and a
+	// crash of serve loses them. Only for measuring.
+	NoWAL bool
 }
 
 // TrackingKey is one HMAC-SHA256 key of the tracking tokens.
@@ -298,6 +303,13 @@ var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
 // parse problems are appended to problems.
 func trackingFromEnv(get func(key, def string) string, problems []error) (Tracking, []error) {
 	t := Tracking{SpoolDir: get("CALORE_SPOOL_DIR", defaultSpoolDir())}
+	switch wal := get("CALORE_TRACKING_WAL", "on"); wal {
+	case "on":
+	case "off":
+		t.NoWAL = true
+	default:
+		problems = append(problems, fmt.Errorf("CALORE_TRACKING_WAL: %q, want on or off", wal))
+	}
 	keys := get("CALORE_TRACKING_KEYS", "")
 	switch dev := get("CALORE_TRACKING_DEV_KEY", "0"); {
 	case dev != "0" && dev != "1":

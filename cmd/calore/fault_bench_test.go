@@ -17,7 +17,7 @@ import (
 // has to expire before its partitions move).
 func BenchmarkFaultSinkKill(b *testing.B) {
 	warehousetest.RunFaults(b, func() warehousetest.Faults {
-		cfg, ids, killed := sinkKilled(b)
+		cfg, ids, written, killed := sinkKilled(b)
 		restarted := time.Now()
 		conn, err := warehouse.Open(context.Background(), cfg.ClickHouse)
 		if err != nil {
@@ -27,6 +27,8 @@ func BenchmarkFaultSinkKill(b *testing.B) {
 		warehousetest.AwaitTracking(b, conn, uint64(len(ids)), 120*time.Second)
 		recovery := time.Since(restarted)
 		time.Sleep(time.Second) // let any straggling redelivery land
-		return warehousetest.CountFaults(b, conn, uint64(len(ids)), ids, restarted.Sub(killed), recovery)
+		f := warehousetest.CountFaults(b, conn, uint64(len(ids)), ids, restarted.Sub(killed), recovery)
+		f.Resent = uint64(written - len(ids)) // written, minus distinct
+		return f
 	})
 }

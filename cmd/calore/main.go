@@ -46,6 +46,8 @@ commands:
   seed      load the synthetic university (--scale demo|full --seed N) into an empty store
   bi        Power BI: the bi database's status, a .pbids connection file (docs/powerbi.md)
   gdpr      erase PERSON_ID: the right to be forgotten, store, warehouse and bi (docs/gdpr.md)
+  backup    DIR: dump the store and copy the warehouse, with a manifest (docs/deploy.md, Backups)
+  restore   DIR: into a fresh store and warehouse, checked against the manifest
   help      this text
 
 Configuration comes from CALORE_* environment variables (see README.md);
@@ -89,6 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdBI(ctx, cfg, args[1:], stdout, stderr)
 	case "gdpr":
 		return cmdGDPR(ctx, cfg, logger, args[1:], stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, cfg, logger, args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -183,10 +183,18 @@ func TestHelperCalore(t *testing.T) {
 
 func startHelper(t testing.TB, env []string, args string) *exec.Cmd {
 	t.Helper()
+	cmd, _ := startHelperLog(t, env, args)
+	return cmd
+}
+
+// startHelperLog is startHelper that also returns the process's stderr
+// (its log), written as it runs.
+func startHelperLog(t testing.TB, env []string, args string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperCalore$")
 	cmd.Env = append(append(os.Environ(), env...), "CALORE_TEST_HELPER=1", "CALORE_TEST_ARGS="+args)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +207,7 @@ func startHelper(t testing.TB, env []string, args string) *exec.Cmd {
 			t.Logf("%s stderr:\n%s", args, stderr.String())
 		}
 	})
-	return cmd
+	return cmd, stderr
 }
 
 // TestSinkKilledMidStream kills a `calore sink` process with SIGKILL while it
@@ -207,7 +215,7 @@ func startHelper(t testing.TB, env []string, args string) *exec.Cmd {
 // checks every hit is counted exactly once.
 func TestSinkKilledMidStream(t *testing.T) {
 	t.Parallel()
-	cfg, ids, _ := sinkKilled(t)
+	cfg, ids, _, _ := sinkKilled(t)
 	n := uint64(len(ids))
 	// the killed member's session must expire before its partitions move
 	waitCount(t, cfg, 120*time.Second, n, `SELECT uniqExact(event_id) FROM tracking_events`)
@@ -230,8 +238,9 @@ func TestSinkKilledMidStream(t *testing.T) {
 // a quarter machine opens, 500 redelivered) to a migrated environment's
 // topic, starts a `calore sink` process, writes the rest once it has stored
 // something, kills it with SIGKILL and starts another. It returns the
-// configuration, the ids of the hits and when the sink was killed.
-func sinkKilled(t testing.TB) (config.Config, map[string]bool, time.Time) {
+// configuration, the ids of the hits, how many messages it wrote and when
+// the sink was killed.
+func sinkKilled(t testing.TB) (config.Config, map[string]bool, int, time.Time) {
 	t.Helper()
 	getenv, cfg := migrated(t)
 	var env []string
@@ -287,5 +296,5 @@ func sinkKilled(t testing.TB) (config.Config, map[string]bool, time.Time) {
 		t.Logf("the first sink stored everything (%d) before it was killed", got)
 	}
 	startHelper(t, env, args)
-	return cfg, ids, killed
+	return cfg, ids, len(msgs), killed
 }

@@ -126,6 +126,7 @@ func newServeApp(cfg config.Config, logger *slog.Logger) (*serveApp, error) {
 		SASL:     k.SASL,
 		Topic:    cfg.KafkaTopicPrefix + ingest.TopicTracking,
 		SpoolDir: cfg.Tracking.SpoolDir,
+		NoWAL:    cfg.Tracking.NoWAL,
 	}, logger, metrics)
 	if err != nil {
 		return nil, fmt.Errorf("calore serve: %w", err)

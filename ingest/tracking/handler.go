@@ -118,11 +118,16 @@ func (h *handler) open(w http.ResponseWriter, r *http.Request) {
 	now := h.Now()
 	ip := ClientIP(r, h.TrustedProxies)
 	machine, reason := h.Detector.Open(Hit{Method: r.Method, UserAgent: r.UserAgent(), IP: ip, Now: now, Token: tok})
-	h.record(now, calore.EventEmailOpen, tok.Seed, calore.TrackingHit{
+	if !h.record(now, calore.EventEmailOpen, tok.Seed, calore.TrackingHit{
 		ContactID: tok.ContactID, CampaignID: tok.CampaignID, SendID: tok.SendID,
 		UserAgent: clip(r.UserAgent(), maxStoredUserAgentSize), IPPrefix: TruncateIP(ip),
 		IsMachine: machine, MachineReason: reason,
-	})
+	}) {
+		// a 2xx promises the hit is durable; this one is not
+		noCache(w.Header())
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", "image/gif")
 	hd.Set("Content-Length", strconv.Itoa(len(transparentGIF)))
@@ -248,7 +253,10 @@ func (h *handler) beacon(w http.ResponseWriter, r *http.Request) {
 	hit.UserAgent = clip(r.UserAgent(), maxStoredUserAgentSize)
 	hit.IPPrefix = TruncateIP(ip)
 	hit.IsMachine, hit.MachineReason = h.Detector.Web(Hit{Method: r.Method, UserAgent: r.UserAgent(), IP: ip, Now: now})
-	h.record(now, typ, [seedLen]byte{}, hit)
+	if !h.record(now, typ, [seedLen]byte{}, hit) {
+		beaconError(w, http.StatusServiceUnavailable, "hit not recorded, retry later")
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -415,11 +423,14 @@ func (h *handler) script(w http.ResponseWriter, r *http.Request) {
 // from it (name-based UUID of the seed with the hit time and random bytes);
 // web hits get random ones. The id is fixed here and travels through queue,
 // spool and replay, so a re-sent event keeps its id and the sink drops it.
-func (h *handler) record(now time.Time, typ string, seed [seedLen]byte, hit calore.TrackingHit) {
+// It reports whether the hit is durable (the producer's write-ahead log);
+// the open and beacon endpoints answer 503 when not, the click endpoint
+// redirects anyway (a 302, the reader must reach the page).
+func (h *handler) record(now time.Time, typ string, seed [seedLen]byte, hit calore.TrackingHit) bool {
 	payload, err := json.Marshal(hit)
 	if err != nil {
 		h.Logger.Error("tracking: encode hit", "type", typ, "err", err)
-		return
+		return false
 	}
 	agg := "anon:" + hit.AnonymousID
 	if hit.ContactID > 0 {
@@ -431,13 +442,14 @@ func (h *handler) record(now time.Time, typ string, seed [seedLen]byte, hit calo
 	}
 	if err := h.Publisher.Publish(ev); err != nil {
 		h.Logger.Error("tracking: hit not recorded", "type", typ, "event_id", ev.ID, "err", err)
-		return
+		return false
 	}
 	i := 0
 	if hit.IsMachine {
 		i = 1
 	}
 	h.hits[typ][i].Inc()
+	return true
 }
 
 func eventID(seed [seedLen]byte, now time.Time) string {

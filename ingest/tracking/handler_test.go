@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,11 +25,15 @@ import (
 type recorder struct {
 	mu     sync.Mutex
 	events []calore.Event
+	fail   error // returned by Publish when set (the write-ahead log failing)
 }
 
 func (r *recorder) Publish(ev calore.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
 	r.events = append(r.events, ev)
 	return nil
 }
@@ -299,5 +304,41 @@ func TestPreflightAndSnippet(t *testing.T) {
 	}
 	if len(s.pub.take()) != 0 {
 		t.Error("preflight or snippet recorded a hit")
+	}
+}
+
+// TestNotDurableNotAcknowledged: when Publish fails (the write-ahead log
+// cannot be written) the open and beacon endpoints answer 503, never a 2xx;
+// the click still redirects (a 302). Seen failing with record's result
+// ignored by open and beacon (200 and 204 answered).
+func TestNotDurableNotAcknowledged(t *testing.T) {
+	s := newTestServer(t)
+	s.pub.fail = errors.New("disk full")
+	open, err := s.keys.Sign(Token{Kind: KindOpen, CampaignID: 1, SendID: 1, ContactID: 1, Issued: s.now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	click, err := s.keys.Sign(Token{Kind: KindClick, CampaignID: 1, SendID: 1, ContactID: 1, URL: "https://www.example.edu/", Issued: s.now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, method, target, body string
+		header                     map[string]string
+		want                       int
+	}{
+		{"open", "GET", "/t/o/" + open, "", nil, http.StatusServiceUnavailable},
+		{"beacon", "POST", "/t/e", `{"type":"pageview","anonymous_id":"anon-0001","url":"https://www.example.edu/x"}`,
+			map[string]string{"Origin": "https://www.example.edu", "Content-Type": "application/json"}, http.StatusServiceUnavailable},
+		{"click", "GET", "/t/c/" + click, "", nil, http.StatusFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if w := s.do(tt.method, tt.target, tt.body, tt.header); w.Code != tt.want {
+				t.Errorf("status %d, want %d: %s", w.Code, tt.want, w.Body.String())
+			}
+		})
+	}
+	if n := len(s.pub.take()); n != 0 {
+		t.Errorf("%d events recorded", n)
 	}
 }

@@ -21,6 +21,7 @@ type Metrics struct {
 	SpoolEvents   prometheus.Gauge       // calore_tracking_spool_events
 	SpoolBytes    prometheus.Gauge       // calore_tracking_spool_bytes
 	QueueLength   prometheus.Gauge       // calore_tracking_queue_length
+	WALRecovered  prometheus.Counter     // calore_tracking_wal_recovered_total
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -64,9 +65,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		QueueLength: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "calore_tracking_queue_length", Help: "Messages in the in-memory queue in front of Kafka.",
 		}),
+		WALRecovered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "calore_tracking_wal_recovered_total", Help: "Acknowledged hits found in the write-ahead log at start (an earlier run stopped before releasing them) and moved to the spool.",
+		}),
 	}
 	for _, c := range []prometheus.Collector{m.Hits, m.Rejected, m.PublishErrors, m.BatchSize, m.Produced, m.ProduceErrors,
-		m.ProduceTime, m.Spooled, m.Replayed, m.SpoolEvents, m.SpoolBytes, m.QueueLength} {
+		m.ProduceTime, m.Spooled, m.Replayed, m.SpoolEvents, m.SpoolBytes, m.QueueLength, m.WALRecovered} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register tracking metrics: %w", err)
 		}

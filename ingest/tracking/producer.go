@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,6 +23,11 @@ type ProducerConfig struct {
 	Brokers  []string
 	Topic    string // full topic name: cfg.KafkaTopicPrefix + ingest.TopicTracking
 	SpoolDir string
+
+	// NoWAL switches the write-ahead log off: Publish then returns before
+	// the hit is durable and a crash of serve loses what was queued. Only
+	// to measure what the log costs and saves (CALORE_TRACKING_WAL=off).
+	NoWAL bool
 
 	QueueSize    int           // in-memory queue in front of Kafka; when full, hits go to the spool (10,000)
 	BatchSize    int           // messages per produce call at most (1,000)
@@ -74,7 +80,14 @@ type Producer struct {
 	writer  *kafka.Writer
 	conns   *kafka.Transport
 	spool   *Spool
+	wal     *WAL
 
+	// WALRecovered is how many hits the write-ahead log held at start
+	// (acknowledged by an earlier run, perhaps never produced).
+	WALRecovered int
+
+	relMu     sync.Mutex
+	toRelease []message // in the spool, released from the log after its next fsync
 	queue     chan message
 	stop      chan context.Context // Close hands its context to the loop
 	done      chan struct{}
@@ -82,8 +95,12 @@ type Producer struct {
 	closed    chan struct{} // closed once Publish must stop queueing
 }
 
-// message is one queued event: Kafka key (the aggregate id) and value.
-type message struct{ key, value []byte }
+// message is one queued event: Kafka key (the aggregate id), value and the
+// write-ahead log segment holding it (0: none).
+type message struct {
+	key, value []byte
+	seg        uint64
+}
 
 // ErrProducerClosed is returned by Publish after Close.
 var ErrProducerClosed = errors.New("tracking producer closed")
@@ -102,8 +119,14 @@ func NewProducer(cfg ProducerConfig, logger *slog.Logger, metrics *Metrics) (*Pr
 	if err != nil {
 		return nil, fmt.Errorf("tracking producer: %w", err)
 	}
+	wal, recovered, err := OpenWAL(filepath.Join(cfg.SpoolDir, "wal"), spool, logger, cfg.NoWAL)
+	if err != nil {
+		_ = spool.Close()
+		return nil, fmt.Errorf("tracking producer: %w", err)
+	}
+	metrics.WALRecovered.Add(float64(recovered))
 	p := &Producer{
-		cfg: cfg, logger: logger, metrics: metrics, spool: spool,
+		cfg: cfg, logger: logger, metrics: metrics, spool: spool, wal: wal, WALRecovered: recovered,
 		queue:  make(chan message, cfg.QueueSize),
 		stop:   make(chan context.Context),
 		done:   make(chan struct{}),
@@ -147,8 +170,9 @@ func (p *Producer) resetWriter() {
 	p.writer, p.conns = newWriter(p.cfg)
 }
 
-// Publish queues ev for Kafka and returns at once; it never waits on Kafka.
-// When the queue is full the event is appended to the spool instead.
+// Publish makes ev durable in the write-ahead log (a group-committed
+// fsync), queues it for Kafka and returns; it never waits on Kafka. When
+// the queue is full the event is appended to the spool instead.
 func (p *Producer) Publish(ev calore.Event) error {
 	v, err := json.Marshal(ev)
 	if err != nil {
@@ -159,17 +183,57 @@ func (p *Producer) Publish(ev calore.Event) error {
 		return ErrProducerClosed
 	default:
 	}
+	seg, err := p.wal.Append(v)
+	if err != nil {
+		p.metrics.PublishErrors.Inc()
+		return fmt.Errorf("publish %s: %w", ev.Type, err)
+	}
+	m := message{key: []byte(ev.AggregateID), value: v, seg: seg}
 	select {
-	case p.queue <- message{key: []byte(ev.AggregateID), value: v}:
+	case p.queue <- m:
 		return nil
 	default:
 	}
 	if err := p.spool.Append(v); err != nil {
+		// Still in the log: the next start replays it.
 		p.metrics.PublishErrors.Inc()
 		return fmt.Errorf("publish %s: queue full and %w", ev.Type, err)
 	}
+	p.releaseAfterSync([]message{m})
 	p.metrics.Spooled.Inc()
 	return nil
+}
+
+// releaseAfterSync releases batch from the log once the spool holding it
+// has been fsynced (syncSpool).
+func (p *Producer) releaseAfterSync(batch []message) {
+	if p.cfg.NoWAL {
+		return
+	}
+	p.relMu.Lock()
+	p.toRelease = append(p.toRelease, batch...)
+	p.relMu.Unlock()
+}
+
+// release tells the log that batch is safe in Kafka or the synced spool.
+func (p *Producer) release(batch []message) {
+	if p.cfg.NoWAL {
+		return
+	}
+	var seg uint64
+	n := 0
+	for _, m := range batch {
+		if m.seg != seg {
+			if seg != 0 {
+				p.wal.Release(seg, n)
+			}
+			seg, n = m.seg, 0
+		}
+		n++
+	}
+	if seg != 0 {
+		p.wal.Release(seg, n)
+	}
 }
 
 // Close stops taking events, sends what is queued (to Kafka if it answers
@@ -190,6 +254,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		late = append(late, <-p.queue)
 	}
 	p.toSpool(late)
+	p.syncSpool()
 	var errs []error
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("close tracking producer: %w", err))
@@ -199,6 +264,9 @@ func (p *Producer) Close(ctx context.Context) error {
 	}
 	p.conns.CloseIdleConnections()
 	if err := p.spool.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := p.wal.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -290,6 +358,8 @@ func (p *Producer) loop() {
 			p.logger.Warn("tracking: kafka produce failed, spooling", "err", err, "messages", len(batch))
 			p.toSpool(batch)
 			fail()
+		} else {
+			p.release(batch)
 		}
 	}
 }
@@ -317,6 +387,8 @@ func (p *Producer) drain(ctx context.Context, batch []message) {
 				p.logger.Warn("tracking: kafka produce failed at shutdown, spooling", "err", err, "messages", len(batch))
 				kafkaOK = false
 				p.toSpool(batch)
+			} else {
+				p.release(batch)
 			}
 		} else {
 			p.toSpool(batch)
@@ -377,16 +449,30 @@ func (p *Producer) toSpool(batch []message) {
 	if err := p.spool.Append(values...); err != nil {
 		// Nowhere left to put them: count and log the loss loudly.
 		p.metrics.PublishErrors.Add(float64(len(batch)))
-		p.logger.Error("tracking: events lost: kafka unreachable and spool append failed", "err", err, "messages", len(batch))
+		// They stay in the write-ahead log (when on): the next start
+		// replays them.
+		p.logger.Error("tracking: kafka unreachable and spool append failed", "err", err, "messages", len(batch))
 		return
 	}
+	p.releaseAfterSync(batch)
 	p.metrics.Spooled.Add(float64(len(batch)))
 }
 
+// syncSpool fsyncs the spool, then releases from the write-ahead log what
+// was appended to the spool before the fsync.
 func (p *Producer) syncSpool() {
+	p.relMu.Lock()
+	rel := p.toRelease
+	p.toRelease = nil
+	p.relMu.Unlock()
 	if err := p.spool.Sync(); err != nil {
 		p.logger.Error("tracking: spool fsync failed", "err", err)
+		p.relMu.Lock()
+		p.toRelease = append(rel, p.toRelease...)
+		p.relMu.Unlock()
+		return
 	}
+	p.release(rel)
 }
 
 // keyOf extracts the Kafka key (the envelope's aggregate_id) from an encoded

@@ -22,6 +22,10 @@ type Faults struct {
 	// Redelivered is the rows stored more than once (count() - Stored):
 	// at-least-once delivery at work, which the exact queries dedup.
 	Redelivered uint64
+	// Resent is how many messages the run itself wrote to Kafka more than
+	// once (its injected redeliveries), counted from what it wrote; the
+	// caller sets it after CountFaults. The bench report's labels show it.
+	Resent uint64
 	// Outage is how long the fault lasted, as measured (a server cut off,
 	// or no sink running after a kill).
 	Outage time.Duration
@@ -103,10 +107,10 @@ func CountFaults(t testing.TB, conn driver.Conn, sent uint64, ids map[string]boo
 // RunFaults runs a fault benchmark: run once per b.N iteration (b.N is 1
 // when a run takes longer than -benchtime), then the mean of the runs
 // reported in the units the bench report reads: sent, counted, lost, dup,
-// redelivered-rows, outage-s and recovery-s.
+// redelivered-rows, resent, outage-s and recovery-s.
 func RunFaults(b *testing.B, run func() Faults) {
 	b.Helper()
-	var sent, counted, lost, dup, redelivered, outage, recovery float64
+	var sent, counted, lost, dup, redelivered, resent, outage, recovery float64
 	for range b.N {
 		f := run()
 		sent += float64(f.Sent)
@@ -114,6 +118,7 @@ func RunFaults(b *testing.B, run func() Faults) {
 		lost += float64(f.Lost)
 		dup += float64(f.Dup)
 		redelivered += float64(f.Redelivered)
+		resent += float64(f.Resent)
 		outage += f.Outage.Seconds()
 		recovery += f.Recovery.Seconds()
 	}
@@ -123,6 +128,7 @@ func RunFaults(b *testing.B, run func() Faults) {
 	b.ReportMetric(lost/n, "lost")
 	b.ReportMetric(dup/n, "dup")
 	b.ReportMetric(redelivered/n, "redelivered-rows")
+	b.ReportMetric(resent/n, "resent")
 	b.ReportMetric(outage/n, "outage-s")
 	b.ReportMetric(recovery/n, "recovery-s")
 }
