@@ -24,7 +24,7 @@ import (
 	"github.com/calore-crm/calore/dashboards"
 	"github.com/calore-crm/calore/ingest"
 	"github.com/calore-crm/calore/ingest/tracking"
-	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
 // shutdownTimeout bounds the graceful stop: in-flight requests, then the
@@ -163,7 +163,7 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 	if err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
 	}
-	targets, err := kpi.ParseTargets(cfg.FundraisingTargets)
+	targets, err := kpiq.ParseTargets(cfg.FundraisingTargets)
 	if err != nil {
 		return fmt.Errorf("CALORE_FUNDRAISING_TARGETS: %w", err)
 	}
