@@ -321,6 +321,14 @@ func TestFundraising(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
+	// Donations is the same figure, through the period's last day; one donor.
+	d, err := Donations(context.Background(), f.conn, at("2025-12-31"))
+	if err != nil || d.Total != want.Total || d.Gifts != want.Gifts || d.Donors != 1 || d.Through != "2025-12-31" || !reflect.DeepEqual(d.Months, want.Months) {
+		t.Errorf("donations through 2025-12-31: %+v %v", d, err)
+	}
+	if d, err := Donations(context.Background(), f.conn, at("2023-06-30")); err != nil || d.Total != 0 || d.Gifts != 0 || d.Donors != 0 || len(d.Months) != 0 {
+		t.Errorf("donations of a year without gifts: %+v %v", d, err)
+	}
 	// Year to date as of 2025-03-02: January and 1 March only.
 	got, err = Fundraising(context.Background(), f.conn, Filter{From: at("2024-03-02"), To: at("2025-03-02")}, tg)
 	if err != nil || got.Total != 1300.5 || got.Level != "target" || got.Through != "2025-03-01" {

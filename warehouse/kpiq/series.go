@@ -232,25 +232,59 @@ type FundraisingResult struct {
 }
 
 // Fundraising returns the donations (EUR) of the calendar year of the
-// period's last day, up to that day, by month, against t.
+// period's last day, up to that day, by month, against t: Donations of that
+// day, with its level.
 func Fundraising(ctx context.Context, conn driver.Conn, f Filter, t Targets) (FundraisingResult, error) {
-	last := f.To.AddDate(0, 0, -1)
-	out := FundraisingResult{Year: last.Year(), Through: day(last), Targets: t, Months: []MonthAmount{}}
-	err := scan(ctx, conn, "fundraising", queries.Get("fundraising.sql"), f.named(), func(r driver.Rows) error {
+	d, err := Donations(ctx, conn, f.To.AddDate(0, 0, -1))
+	out := FundraisingResult{Year: d.Year, Through: d.Through, Total: d.Total, Gifts: d.Gifts, Targets: t, Months: d.Months}
+	out.Level = t.Level(out.Total)
+	return out, err
+}
+
+// DonationsYTD is the fundraising of one calendar year up to a day included.
+type DonationsYTD struct {
+	Year    int           `json:"year"`
+	Through string        `json:"through"` // the last day counted, YYYY-MM-DD
+	Total   float64       `json:"total"`   // EUR, rounded to the cent
+	Gifts   int64         `json:"gifts"`
+	Donors  int64         `json:"donors"` // distinct people; organisations' gifts count none
+	Months  []MonthAmount `json:"months"`
+}
+
+// Donations is the one source of the fundraising figure: the donations of
+// the calendar year of the day through, from January 1st up to through
+// included, in EUR (a record without currency counts as EUR), latest
+// versions, deleted ones left out. The dashboards' fundraising widget, the
+// API's /api/kpis/donations and the notebooks read it; bi.fundraising_days
+// applies the same rule for Power BI (TestDonationsOneFigure holds them
+// equal).
+func Donations(ctx context.Context, conn driver.Conn, through time.Time) (DonationsYTD, error) {
+	through = through.UTC().Truncate(24 * time.Hour)
+	out := DonationsYTD{Year: through.Year(), Through: day(through), Months: []MonthAmount{}}
+	args := []any{clickhouse.Named("to_day", day(through.AddDate(0, 0, 1)))}
+	var total float64
+	err := scan(ctx, conn, "fundraising", queries.Get("fundraising.sql"), args, func(r driver.Rows) error {
 		var m time.Time
 		var amount float64
 		var gifts uint64
 		if err := r.Scan(&m, &amount, &gifts); err != nil {
 			return err
 		}
-		out.Total += amount
+		total += amount
 		out.Gifts += int64(gifts)
-		out.Months = append(out.Months, MonthAmount{Month: m.Format("2006-01"), Amount: round2(amount), Gifts: int64(gifts), Cumulative: round2(out.Total)})
+		out.Months = append(out.Months, MonthAmount{Month: m.Format("2006-01"), Amount: round2(amount), Gifts: int64(gifts), Cumulative: round2(total)})
 		return nil
 	})
-	out.Total = round2(out.Total)
-	out.Level = t.Level(out.Total)
-	return out, err
+	out.Total = round2(total)
+	if err != nil {
+		return out, err
+	}
+	var donors uint64
+	if err := conn.QueryRow(ctx, queries.Get("fundraising_donors.sql"), args...).Scan(&donors); err != nil {
+		return out, fmt.Errorf("query fundraising donors: %w", err)
+	}
+	out.Donors = int64(donors)
+	return out, nil
 }
 
 // Level names the level an amount reaches.
