@@ -122,13 +122,7 @@ func TestDonationsOneFigure(t *testing.T) {
 	}
 
 	// Power BI's view, read as the bi database
-	bc := c
-	bc.Database = c.BIDatabase
-	bi, err := warehouse.Open(ctx, bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bi.Close()
+	bi := warehousetest.OpenBI(t, c)
 	var amount float64
 	var gifts int64
 	var donors uint64

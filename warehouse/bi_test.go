@@ -192,13 +192,7 @@ func TestBIObjectsOnFixture(t *testing.T) {
 	f.records() // every change and hit again, as a redelivery would
 	f.load()
 
-	bc := c
-	bc.Database = c.BIDatabase
-	bi, err := warehouse.Open(ctx, bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bi.Close()
+	bi := warehousetest.OpenBI(t, c)
 	// read as Power BI does: read-only session
 	ctx = driverReadOnly(ctx)
 
