@@ -545,6 +545,29 @@ func TestClusters(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
+
+	// ClusterMembers (the API's /api/clusters): the newest day by default,
+	// the newest computation of the day asked for.
+	low := map[string]float64{"size": 1, "log_revenue": 6, "interactions": 2, "placements": 0, "log_contract_value": 0, "partnership_level": 1}
+	high := map[string]float64{"size": 3, "log_revenue": 8, "interactions": 4, "placements": 2, "log_contract_value": 5, "partnership_level": 3}
+	for _, c := range []struct {
+		asOf, wantDay, wantVersion string
+		want                       []ClusterMember
+	}{
+		{"", "2026-03-01", "k9", []ClusterMember{{OrganisationID: 1, Cluster: 5, Label: "later", Features: map[string]float64{}}}},
+		{"2026-01-01", "2026-01-01", "k3", []ClusterMember{{OrganisationID: 1, Cluster: 0, Label: "low", X: 1.5, Y: 2.5, Features: low},
+			{OrganisationID: 2, Cluster: 1, Label: "high", X: 5, Y: 6, Features: high}}},
+		{"2025-06-01", "", "", []ClusterMember{}},
+	} {
+		var asOf time.Time
+		if c.asOf != "" {
+			asOf = at(c.asOf)
+		}
+		d, v, ms, err := ClusterMembers(ctx, f.conn, asOf)
+		if err != nil || d != c.wantDay || v != c.wantVersion || !reflect.DeepEqual(ms, c.want) {
+			t.Errorf("members as of %q: %s %s %+v %v, want %s %s %+v", c.asOf, d, v, ms, err, c.wantDay, c.wantVersion, c.want)
+		}
+	}
 }
 
 func TestFunnel(t *testing.T) {
