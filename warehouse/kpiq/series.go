@@ -262,26 +262,33 @@ func Donations(ctx context.Context, conn driver.Conn, through time.Time) (Donati
 	through = through.UTC().Truncate(24 * time.Hour)
 	out := DonationsYTD{Year: through.Year(), Through: day(through), Months: []MonthAmount{}}
 	args := []any{clickhouse.Named("to_day", day(through.AddDate(0, 0, 1)))}
+	rows, err := conn.Query(ctx, queries.Get("fundraising.sql"), args...)
+	if err != nil {
+		return out, fmt.Errorf("query fundraising: %w", err)
+	}
+	defer rows.Close()
 	var total float64
-	err := scan(ctx, conn, "fundraising", queries.Get("fundraising.sql"), args, func(r driver.Rows) error {
-		var m time.Time
-		var amount float64
-		var gifts uint64
-		if err := r.Scan(&m, &amount, &gifts); err != nil {
-			return err
+	var m time.Time
+	var amount float64
+	var gifts, donors uint64
+	for rows.Next() {
+		if err := rows.Scan(&m, &amount, &gifts, &donors); err != nil {
+			return out, fmt.Errorf("read fundraising: %w", err)
 		}
 		total += amount
 		out.Gifts += int64(gifts)
 		out.Months = append(out.Months, MonthAmount{Month: m.Format("2006-01"), Amount: round2(amount), Gifts: int64(gifts), Cumulative: round2(total)})
-		return nil
-	})
-	out.Total = round2(total)
-	if err != nil {
-		return out, err
 	}
-	var donors uint64
-	if err := conn.QueryRow(ctx, queries.Get("fundraising_donors.sql"), args...).Scan(&donors); err != nil {
-		return out, fmt.Errorf("query fundraising donors: %w", err)
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read fundraising: %w", err)
+	}
+	out.Total = round2(total)
+	if len(out.Months) == 0 {
+		return out, nil
+	}
+	// the year's distinct donors: the totals row
+	if err := rows.Totals(&m, &amount, &gifts, &donors); err != nil {
+		return out, fmt.Errorf("read fundraising totals: %w", err)
 	}
 	out.Donors = int64(donors)
 	return out, nil
