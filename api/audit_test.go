@@ -13,8 +13,8 @@ import (
 	"github.com/calore-crm/calore/access"
 	"github.com/calore-crm/calore/dashboards"
 	"github.com/calore-crm/calore/dashboards/saved"
-	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
 // auditEnv is a server with the real dashboards mounted (audited through
@@ -56,7 +56,7 @@ func newAuditEnv(t *testing.T) *auditEnv {
 	if err := b.Send(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kpi.Refresh(ctx, e.deps.Warehouse, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if _, err := kpiq.Refresh(ctx, e.deps.Warehouse, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.deps.Pool.Exec(ctx, `INSERT INTO person_scores (person_id, donor_probability, donor_tier, donor_model, donor_as_of) VALUES ($1, 0.9, 'A', 'don-test', current_date - 1)`, p.ID); err != nil {

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	_ "embed"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -16,10 +14,8 @@ import (
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/scoring"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
-
-//go:embed sql/clusters.sql
-var clustersSQL string
 
 // donors is the donor list: people with a donation score, most probable
 // first, filtered by tier, heat, cohort, course and country (R5.2).
@@ -84,16 +80,6 @@ func splitList(s string) []string {
 	return out
 }
 
-// clusterMember is one organisation in the company clustering.
-type clusterMember struct {
-	OrganisationID int64              `json:"organisation_id"`
-	Cluster        int32              `json:"cluster"`
-	Label          string             `json:"label"`
-	X              float64            `json:"x"`
-	Y              float64            `json:"y"`
-	Features       map[string]float64 `json:"features"`
-}
-
 // clusterProfile is one cluster: its size, label, centre in the projection
 // and mean features.
 type clusterProfile struct {
@@ -106,11 +92,11 @@ type clusterProfile struct {
 }
 
 // clustering reads the company clusters of ?as_of= (default the newest).
-func (s *Server) clustering(ctx context.Context, r *http.Request) (string, string, []clusterMember, error) {
+func (s *Server) clustering(ctx context.Context, r *http.Request) (string, string, []kpiq.ClusterMember, error) {
 	if s.deps.Warehouse == nil {
 		return "", "", nil, calore.Errorf(calore.ErrUnavailable, "the warehouse is not configured")
 	}
-	asOf := time.Unix(0, 0).UTC()
+	var asOf time.Time
 	if raw := r.URL.Query().Get("as_of"); raw != "" {
 		t, err := time.Parse(time.DateOnly, raw)
 		if err != nil {
@@ -118,32 +104,7 @@ func (s *Server) clustering(ctx context.Context, r *http.Request) (string, strin
 		}
 		asOf = t
 	}
-	rows, err := s.deps.Warehouse.Query(ctx, clustersSQL, asOf, asOf)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("read company clusters: %w", err)
-	}
-	defer rows.Close()
-	var out []clusterMember
-	var version string
-	var day time.Time
-	for rows.Next() {
-		var m clusterMember
-		var feats string
-		if err := rows.Scan(&m.OrganisationID, &m.Cluster, &m.Label, &m.X, &m.Y, &feats, &version, &day); err != nil {
-			return "", "", nil, fmt.Errorf("read company clusters: %w", err)
-		}
-		if err := json.Unmarshal([]byte(feats), &m.Features); err != nil {
-			return "", "", nil, fmt.Errorf("read features of organisation %d: %w", m.OrganisationID, err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return "", "", nil, fmt.Errorf("read company clusters: %w", err)
-	}
-	if len(out) == 0 {
-		return "", "", []clusterMember{}, nil
-	}
-	return day.Format(time.DateOnly), version, out, nil
+	return kpiq.ClusterMembers(ctx, s.deps.Warehouse, asOf)
 }
 
 // clusters lists the clusters of companies with their profiles (R5.3).
@@ -206,7 +167,7 @@ func (s *Server) clusterMembers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	in := []clusterMember{}
+	in := []kpiq.ClusterMember{}
 	for _, m := range members {
 		if int(m.Cluster) == c {
 			in = append(in, m)
@@ -214,7 +175,7 @@ func (s *Server) clusterMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	total := len(in)
 	in = in[min(offset, total):min(offset+limit, total)]
-	writeJSON(w, http.StatusOK, page[clusterMember]{Items: in, Total: int64(total), Limit: limit, Offset: offset})
+	writeJSON(w, http.StatusOK, page[kpiq.ClusterMember]{Items: in, Total: int64(total), Limit: limit, Offset: offset})
 }
 
 // funnelList lists the funnels and their segment kinds.
@@ -302,31 +263,37 @@ func (s *Server) asOf(r *http.Request) (time.Time, error) {
 }
 
 // kpiDonations is fundraising year to date against the year's threshold,
-// target and excellence (R6.5).
+// target and excellence (R6.5): kpiq.Donations, the figure the dashboards'
+// fundraising widget and bi.fundraising_days show.
 func (s *Server) kpiDonations(w http.ResponseWriter, r *http.Request) {
 	day, err := s.asOf(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	k, err := s.store.DonationsYTD(r.Context(), day)
-	if err != nil {
-		s.writeError(w, r, err)
+	if s.deps.Warehouse == nil {
+		s.writeError(w, r, calore.Errorf(calore.ErrUnavailable, "the warehouse is not configured"))
 		return
 	}
-	total, _ := strconv.ParseFloat(k.Total, 64)
-	t := s.deps.Targets
-	level := "below threshold"
-	switch {
-	case total >= t.Excellence:
-		level = "excellence"
-	case total >= t.Target:
-		level = "target"
-	case total >= t.Threshold:
-		level = "threshold"
+	k, err := kpiq.Donations(r.Context(), s.deps.Warehouse, day)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("donations year to date: %w", err))
+		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"donations": k, "targets": t, "level": level,
-		"share_of_target": total / t.Target})
+	t := s.deps.Targets
+	writeJSON(w, http.StatusOK, map[string]any{
+		"donations": donationKPI{Year: k.Year, AsOf: k.Through, Total: strconv.FormatFloat(k.Total, 'f', 2, 64), Gifts: k.Gifts, Donors: k.Donors},
+		"targets":   t, "level": t.Level(k.Total), "share_of_target": k.Total / t.Target})
+}
+
+// donationKPI is the JSON of the API's donations KPI (its shape from before
+// it read the warehouse: the total a decimal string).
+type donationKPI struct {
+	Year   int    `json:"year"`
+	AsOf   string `json:"as_of"`
+	Total  string `json:"total_eur"`
+	Gifts  int64  `json:"gifts"`
+	Donors int64  `json:"donors"`
 }
 
 func (s *Server) kpiCompanies(w http.ResponseWriter, r *http.Request) {

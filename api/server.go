@@ -19,17 +19,17 @@ import (
 
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/access"
-	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/postgres"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 	"github.com/calore-crm/calore/web"
 )
 
 // Targets are the institutional fundraising levels of a year (R6.5), EUR:
 // the dashboards' own type, so both read one configuration.
-type Targets = kpi.Targets
+type Targets = kpiq.Targets
 
 // DefaultTargets are those of seed 002: 2.7 / 2.8 / 3.1 M EUR.
-var DefaultTargets = kpi.DefaultFundraisingTargets
+var DefaultTargets = kpiq.DefaultFundraisingTargets
 
 // Deps is what the server runs on. Pool is required; the rest is optional:
 // without Warehouse the warehouse routes answer 503, and each nil handler

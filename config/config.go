@@ -55,7 +55,7 @@ type Config struct {
 
 	// FundraisingTargets are the year's threshold, target and excellence in
 	// EUR, "2700000,2800000,3100000" (CALORE_FUNDRAISING_TARGETS; "" means
-	// those of the tender); parsed and checked by kpi.ParseTargets when
+	// those of the tender); parsed and checked by kpiq.ParseTargets when
 	// `calore serve` starts.
 	FundraisingTargets string
 

@@ -24,11 +24,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/calore-crm/calore/dashboards"
-	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/postgres/pgtest"
 	"github.com/calore-crm/calore/scoring"
 	"github.com/calore-crm/calore/synthetic"
 	"github.com/calore-crm/calore/synthetic/load"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 	"github.com/calore-crm/calore/warehouse/warehousetest"
 )
 
@@ -76,7 +76,7 @@ func newUniversity(t *testing.T) *university {
 			t.Fatalf("heat as of %s: %v", asOf.AddDate(0, m, 0), err)
 		}
 	}
-	if _, err := kpi.Refresh(ctx, ch, slog.New(slog.DiscardHandler)); err != nil { // as `calore score` does
+	if _, err := kpiq.Refresh(ctx, ch, slog.New(slog.DiscardHandler)); err != nil { // as `calore score` does
 		t.Fatalf("refresh rollups: %v", err)
 	}
 	u := &university{pool: pool}

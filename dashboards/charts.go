@@ -13,7 +13,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
 // chartMaker turns go-echarts charts into page charts: every chart gets a
@@ -87,7 +87,7 @@ var (
 func empty(note string) view { return view{Notes: []string{note}} }
 
 func drawFunnel(v any, c *chartMaker) view {
-	f := v.(kpi.FunnelResult)
+	f := v.(kpiq.FunnelResult)
 	if len(f.Steps) == 0 || f.Steps[0].Entered == 0 {
 		return empty(fmt.Sprintf("Nobody entered this funnel between %s and %s.", f.From, f.To))
 	}
@@ -115,7 +115,7 @@ func drawFunnel(v any, c *chartMaker) view {
 }
 
 func drawCampaigns(v any, c *chartMaker) view {
-	ms := v.([]kpi.CampaignMonth)
+	ms := v.([]kpiq.CampaignMonth)
 	if len(ms) == 0 {
 		return empty("No campaign sends in this period.")
 	}
@@ -143,7 +143,7 @@ func drawCampaigns(v any, c *chartMaker) view {
 }
 
 func drawEvents(v any, c *chartMaker) view {
-	ms := v.([]kpi.EventMonth)
+	ms := v.([]kpiq.EventMonth)
 	if len(ms) == 0 {
 		return empty("No events with registrations in this period.")
 	}
@@ -163,7 +163,7 @@ func drawEvents(v any, c *chartMaker) view {
 }
 
 func drawHeatDistribution(v any, c *chartMaker) view {
-	h := v.(kpi.HeatResult)
+	h := v.(kpiq.HeatResult)
 	if h.Latest == nil {
 		return empty(scoreNote("Heat", h.Scores))
 	}
@@ -174,25 +174,25 @@ func drawHeatDistribution(v any, c *chartMaker) view {
 	for lvl := 1; lvl <= 4; lvl++ {
 		n := h.Latest.Levels[lvl]
 		total += n
-		data = append(data, opts.PieData{Name: fmt.Sprintf("%d %s", lvl, kpi.HeatLabels[lvl]), Value: n, ItemStyle: &opts.ItemStyle{Color: heatColor[lvl]}})
+		data = append(data, opts.PieData{Name: fmt.Sprintf("%d %s", lvl, kpiq.HeatLabels[lvl]), Value: n, ItemStyle: &opts.ItemStyle{Color: heatColor[lvl]}})
 	}
 	p.AddSeries("people", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"35%", "70%"}, Center: []string{"50%", "56%"}}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(false)}))
 	t := &table{Head: []string{"level", "people", "share"}}
 	for lvl := 1; lvl <= 4; lvl++ {
 		n := h.Latest.Levels[lvl]
-		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d %s", lvl, kpi.HeatLabels[lvl]), num(float64(n)), pct(ratio(n, total))})
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("%d %s", lvl, kpiq.HeatLabels[lvl]), num(float64(n)), pct(ratio(n, total))})
 	}
 	return view{Charts: []chart{c.chart(p)}, Table: t, Notes: []string{scoreNote("Heat", h.Scores)}}
 }
 
 func drawHeatTrend(v any, c *chartMaker) view {
-	h := v.(kpi.HeatResult)
+	h := v.(kpiq.HeatResult)
 	if len(h.Trend) == 0 {
 		return empty(scoreNote("Heat", h.Scores))
 	}
 	b := charts.NewBar()
-	coldName := fmt.Sprintf("1 %s (%%)", kpi.HeatLabels[1])
+	coldName := fmt.Sprintf("1 %s (%%)", kpiq.HeatLabels[1])
 	b.SetGlobalOptions(c.init("300px"), tooltip, gridOpts,
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0", Type: "scroll", Selected: map[string]bool{coldName: false}}))
 	var x []string
@@ -209,7 +209,7 @@ func drawHeatTrend(v any, c *chartMaker) view {
 			}
 			d = append(d, opts.BarData{Value: math.Round(1000*ratio(s.Levels[lvl], total)) / 10})
 		}
-		b.AddSeries(fmt.Sprintf("%d %s (%%)", lvl, kpi.HeatLabels[lvl]), d,
+		b.AddSeries(fmt.Sprintf("%d %s (%%)", lvl, kpiq.HeatLabels[lvl]), d,
 			charts.WithBarChartOpts(opts.BarChart{Stack: "heat"}), charts.WithItemStyleOpts(opts.ItemStyle{Color: heatColor[lvl]}))
 	}
 	notes := []string{"Share of people per level on each scoring day; cold is hidden (tap it in the legend to show it).", scoreNote("Newest heat", h.Scores)}
@@ -220,12 +220,12 @@ func drawHeatTrend(v any, c *chartMaker) view {
 }
 
 func drawFundraising(v any, c *chartMaker) view {
-	f := v.(kpi.FundraisingResult)
+	f := v.(kpiq.FundraisingResult)
 	l := charts.NewLine()
 	l.SetGlobalOptions(c.init("320px"), legendTop, tooltip, gridOpts)
 	var x []string
 	var cum, thr, tgt, exc []opts.LineData
-	months := map[string]kpi.MonthAmount{}
+	months := map[string]kpiq.MonthAmount{}
 	for _, m := range f.Months {
 		months[m.Month] = m
 	}
@@ -259,7 +259,7 @@ func drawFundraising(v any, c *chartMaker) view {
 }
 
 func drawCompanies(v any, c *chartMaker) view {
-	r := v.(kpi.CompaniesResult)
+	r := v.(kpiq.CompaniesResult)
 	b := charts.NewBar()
 	b.SetGlobalOptions(c.init("260px"), hbarGrid, noLegend, charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}))
@@ -284,7 +284,7 @@ func drawCompanies(v any, c *chartMaker) view {
 	return view{Charts: []chart{c.chart(b)}, Notes: notes}
 }
 
-func drawCounts(title string, cs []kpi.Count, c *chartMaker) view {
+func drawCounts(title string, cs []kpiq.Count, c *chartMaker) view {
 	if len(cs) == 0 {
 		return empty("Nobody matches.")
 	}
@@ -315,15 +315,15 @@ func drawCounts(title string, cs []kpi.Count, c *chartMaker) view {
 }
 
 func drawCountries(v any, c *chartMaker) view {
-	return drawCounts("people", v.(kpi.GeographyResult).Countries, c)
+	return drawCounts("people", v.(kpiq.GeographyResult).Countries, c)
 }
 
 func drawRegions(v any, c *chartMaker) view {
-	return drawCounts("people", v.(kpi.GeographyResult).Regions, c)
+	return drawCounts("people", v.(kpiq.GeographyResult).Regions, c)
 }
 
 func drawProspects(v any, c *chartMaker) view {
-	r := v.(kpi.ProspectsResult)
+	r := v.(kpiq.ProspectsResult)
 	notes := []string{scoreNote("Donation scores", r.Scores), scoreNote("Heat", r.Heat)}
 	if r.Scores.AsOf == "" {
 		return view{Notes: notes}
@@ -344,7 +344,7 @@ func drawProspects(v any, c *chartMaker) view {
 		}
 		heat := ""
 		if p.Heat > 0 {
-			heat = fmt.Sprintf("%d %s", p.Heat, kpi.HeatLabels[p.Heat])
+			heat = fmt.Sprintf("%d %s", p.Heat, kpiq.HeatLabels[p.Heat])
 		}
 		t.LinkCol = 1
 		t.Links = append(t.Links, fmt.Sprintf("/workspace/people/%d", p.PersonID))
@@ -358,7 +358,7 @@ func drawProspects(v any, c *chartMaker) view {
 }
 
 func drawClusters(v any, c *chartMaker) view {
-	r := v.(kpi.ClustersResult)
+	r := v.(kpiq.ClustersResult)
 	if len(r.Points) == 0 {
 		return empty(scoreNote("Clusters", r.Scores))
 	}
@@ -386,7 +386,7 @@ func drawClusters(v any, c *chartMaker) view {
 }
 
 func drawClusterProfiles(v any, c *chartMaker) view {
-	r := v.(kpi.ClustersResult)
+	r := v.(kpiq.ClustersResult)
 	if len(r.Profiles) == 0 {
 		return empty(scoreNote("Clusters", r.Scores))
 	}
@@ -399,18 +399,18 @@ func drawClusterProfiles(v any, c *chartMaker) view {
 }
 
 func drawCohorts(v any, c *chartMaker) view {
-	r := v.(kpi.CohortHeatResult)
+	r := v.(kpiq.CohortHeatResult)
 	if len(r.Rows) == 0 {
 		return empty(scoreNote("Heat", r.Scores))
 	}
 	var days []string
-	decades := map[int]map[string]kpi.CohortHeat{}
+	decades := map[int]map[string]kpiq.CohortHeat{}
 	for _, x := range r.Rows {
 		if len(days) == 0 || days[len(days)-1] != x.AsOf {
 			days = append(days, x.AsOf)
 		}
 		if decades[x.Decade] == nil {
-			decades[x.Decade] = map[string]kpi.CohortHeat{}
+			decades[x.Decade] = map[string]kpiq.CohortHeat{}
 		}
 		decades[x.Decade][x.AsOf] = x
 	}

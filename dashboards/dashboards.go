@@ -23,7 +23,7 @@ import (
 	"github.com/calore-crm/calore"
 	"github.com/calore-crm/calore/dashboards/saved"
 	"github.com/calore-crm/calore/internal/spreadsheet"
-	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 	"github.com/calore-crm/calore/web"
 )
 
@@ -55,7 +55,7 @@ type Deps struct {
 	// and the ids of the people shown (api.DashboardAudit). When it fails the
 	// people are not shown. nil audits nothing (tests of drawing only).
 	Audit   func(r *http.Request, action, entity string, ids []int64, extra map[string]string) error
-	Targets kpi.Targets      // fundraising levels; zero means kpi.DefaultFundraisingTargets
+	Targets kpiq.Targets     // fundraising levels; zero means kpiq.DefaultFundraisingTargets
 	Now     func() time.Time // the clock; nil means time.Now
 	// BasePath is where Routes is mounted, for links and the ECharts
 	// assets; "" means "/dashboards".
@@ -90,8 +90,8 @@ func Routes(deps Deps) http.Handler {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	if deps.Targets == (kpi.Targets{}) {
-		deps.Targets = kpi.DefaultFundraisingTargets
+	if deps.Targets == (kpiq.Targets{}) {
+		deps.Targets = kpiq.DefaultFundraisingTargets
 	}
 	if deps.CurrentUser == nil {
 		deps.CurrentUser = func(*http.Request) (int64, bool) { return 0, false }
@@ -314,7 +314,7 @@ func (s *server) data(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rollupsAsOf := "" // when the rollups the rollup widgets read were refreshed (docs/dashboards.md)
-	if ref, err := kpi.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
+	if ref, err := kpiq.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
 		s.fail(w, r, err)
 		return
 	} else if ref != nil {
@@ -338,7 +338,7 @@ func (s *server) data(w http.ResponseWriter, r *http.Request) {
 }
 
 // prospectsCSV exports the prospect list with the page's filters (up to
-// limit rows, kpi.MaxProspectLimit by default).
+// limit rows, kpiq.MaxProspectLimit by default).
 func (s *server) prospectsCSV(w http.ResponseWriter, r *http.Request) {
 	p, err := parseParams(r.URL.Query(), s.deps.Now())
 	if err != nil {
@@ -346,9 +346,9 @@ func (s *server) prospectsCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Prospect.Limit == 0 {
-		p.Prospect.Limit = kpi.MaxProspectLimit
+		p.Prospect.Limit = kpiq.MaxProspectLimit
 	}
-	res, err := kpi.Prospects(r.Context(), s.deps.Warehouse, p.Filter, p.Prospect)
+	res, err := kpiq.Prospects(r.Context(), s.deps.Warehouse, p.Filter, p.Prospect)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -459,7 +459,7 @@ func (s *server) cards(r *http.Request, p params, names []string) []card {
 // prospects: names of donor prospects): their ids, with the widget's name.
 // Other widgets' data (aggregates, organisations) is not personal.
 func (s *server) audit(r *http.Request, action, widget string, v any) error {
-	res, ok := v.(kpi.ProspectsResult)
+	res, ok := v.(kpiq.ProspectsResult)
 	if !ok || s.deps.Audit == nil {
 		return nil
 	}
@@ -476,7 +476,7 @@ func (s *server) audit(r *http.Request, action, widget string, v any) error {
 func (s *server) pageData(r *http.Request, p params, title, help string) pageData {
 	d := pageData{Base: s.base, Title: title, Help: help, Nav: builtins, P: p, Query: template.URL(p.query().Encode()),
 		Offices: Offices, Segments: Segments, Composer: widgets, Generated: s.deps.Now().UTC().Format("2006-01-02 15:04 UTC")}
-	if ref, err := kpi.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
+	if ref, err := kpiq.LatestRefresh(r.Context(), s.deps.Warehouse); err != nil {
 		s.deps.Logger.ErrorContext(r.Context(), "latest rollup refresh", "err", err)
 	} else if ref != nil {
 		d.DataAsOf = ref.FinishedAt.UTC().Format("2006-01-02 15:04:05 UTC")

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/calore-crm/calore"
-	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
 var officeRE = regexp.MustCompile(`^[a-z_-]{1,40}$`)
@@ -29,8 +29,8 @@ var filterKeys = []string{"from", "to", "office", "segment", "tier", "heat", "co
 
 // params are a request's filters.
 type params struct {
-	Filter   kpi.Filter
-	Prospect kpi.ProspectFilter
+	Filter   kpiq.Filter
+	Prospect kpiq.ProspectFilter
 	values   url.Values // the filters as given (only filterKeys)
 }
 

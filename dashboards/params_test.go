@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/calore-crm/calore"
-	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
 func TestParseParams(t *testing.T) {
@@ -17,24 +17,24 @@ func TestParseParams(t *testing.T) {
 	tests := []struct {
 		name     string
 		query    string
-		filter   kpi.Filter
-		prospect kpi.ProspectFilter
+		filter   kpiq.Filter
+		prospect kpiq.ProspectFilter
 		bad      bool
 	}{
-		{"defaults: the twelve months before today", "", kpi.Filter{From: day("2025-01-01"), To: day("2026-01-01")}, kpi.ProspectFilter{}, false},
-		{"period", "from=2024-03-01&to=2024-06-01", kpi.Filter{From: day("2024-03-01"), To: day("2024-06-01")}, kpi.ProspectFilter{}, false},
-		{"to only: a year before it", "to=2025-07-01", kpi.Filter{From: day("2024-07-01"), To: day("2025-07-01")}, kpi.ProspectFilter{}, false},
-		{"office and segment", "office=alumni&segment=alumnus", kpi.Filter{From: day("2025-01-01"), To: day("2026-01-01"), Office: "alumni", Segment: "alumnus"}, kpi.ProspectFilter{}, false},
+		{"defaults: the twelve months before today", "", kpiq.Filter{From: day("2025-01-01"), To: day("2026-01-01")}, kpiq.ProspectFilter{}, false},
+		{"period", "from=2024-03-01&to=2024-06-01", kpiq.Filter{From: day("2024-03-01"), To: day("2024-06-01")}, kpiq.ProspectFilter{}, false},
+		{"to only: a year before it", "to=2025-07-01", kpiq.Filter{From: day("2024-07-01"), To: day("2025-07-01")}, kpiq.ProspectFilter{}, false},
+		{"office and segment", "office=alumni&segment=alumnus", kpiq.Filter{From: day("2025-01-01"), To: day("2026-01-01"), Office: "alumni", Segment: "alumnus"}, kpiq.ProspectFilter{}, false},
 		{"prospect filters", "tier=B&heat=3&cohort=1990&course=Architettura&country=it&limit=25",
-			kpi.Filter{From: day("2025-01-01"), To: day("2026-01-01")}, kpi.ProspectFilter{Tier: "B", Heat: 3, Cohort: 1990, Course: "Architettura", Country: "IT", Limit: 25}, false},
-		{"bad date", "from=01/02/2025", kpi.Filter{}, kpi.ProspectFilter{}, true},
-		{"reversed period", "from=2025-06-01&to=2025-01-01", kpi.Filter{}, kpi.ProspectFilter{}, true},
-		{"unknown segment", "segment=martian", kpi.Filter{}, kpi.ProspectFilter{}, true},
-		{"office with SQL", "office=x'%20OR%201=1", kpi.Filter{}, kpi.ProspectFilter{}, true},
-		{"bad heat", "heat=hot", kpi.Filter{}, kpi.ProspectFilter{}, true},
-		{"bad tier", "tier=Z", kpi.Filter{}, kpi.ProspectFilter{}, true},
-		{"bad cohort", "cohort=1995", kpi.Filter{}, kpi.ProspectFilter{}, true},
-		{"limit too high", "limit=1000000", kpi.Filter{}, kpi.ProspectFilter{}, true},
+			kpiq.Filter{From: day("2025-01-01"), To: day("2026-01-01")}, kpiq.ProspectFilter{Tier: "B", Heat: 3, Cohort: 1990, Course: "Architettura", Country: "IT", Limit: 25}, false},
+		{"bad date", "from=01/02/2025", kpiq.Filter{}, kpiq.ProspectFilter{}, true},
+		{"reversed period", "from=2025-06-01&to=2025-01-01", kpiq.Filter{}, kpiq.ProspectFilter{}, true},
+		{"unknown segment", "segment=martian", kpiq.Filter{}, kpiq.ProspectFilter{}, true},
+		{"office with SQL", "office=x'%20OR%201=1", kpiq.Filter{}, kpiq.ProspectFilter{}, true},
+		{"bad heat", "heat=hot", kpiq.Filter{}, kpiq.ProspectFilter{}, true},
+		{"bad tier", "tier=Z", kpiq.Filter{}, kpiq.ProspectFilter{}, true},
+		{"bad cohort", "cohort=1995", kpiq.Filter{}, kpiq.ProspectFilter{}, true},
+		{"limit too high", "limit=1000000", kpiq.Filter{}, kpiq.ProspectFilter{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/calore-crm/calore/kpi"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
-// A widget is one card of a dashboard: a KPI query (package kpi, on the
+// A widget is one card of a dashboard: a KPI query (package warehouse/kpiq, on the
 // warehouse) and how to draw its result. Its data is also served as JSON at
 // /data/{name}, so every number shown can be traced.
 type widget struct {
@@ -75,15 +75,15 @@ var period = "period"
 
 // The data of the widgets that share a source (two views of one query).
 func heatData(ctx context.Context, s *server, p params) (any, error) {
-	return kpi.Heat(ctx, s.deps.Warehouse, p.Filter)
+	return kpiq.Heat(ctx, s.deps.Warehouse, p.Filter)
 }
 
 func geographyData(ctx context.Context, s *server, p params) (any, error) {
-	return kpi.Geography(ctx, s.deps.Warehouse, p.Filter)
+	return kpiq.Geography(ctx, s.deps.Warehouse, p.Filter)
 }
 
 func clustersData(ctx context.Context, s *server, p params) (any, error) {
-	return kpi.Clusters(ctx, s.deps.Warehouse, p.Filter)
+	return kpiq.Clusters(ctx, s.deps.Warehouse, p.Filter)
 }
 
 // widgets lists every widget, in the order the composer offers them.
@@ -91,19 +91,19 @@ var widgets = []widget{
 	{Name: "lead_funnel", Title: "Lead conversion: student journey", Filters: []string{period},
 		Help: "Prospects whose first contact falls in the period, and how many went on to apply, be admitted and enrol (each step after the one before).",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Funnel(ctx, s.deps.Warehouse, "student_journey", p.Filter, "")
+			return kpiq.Funnel(ctx, s.deps.Warehouse, "student_journey", p.Filter, "")
 		},
 		draw: drawFunnel},
 	{Name: "campaigns", Title: "Campaign performance by month", Filters: []string{period, "office"},
 		Help: "Emails sent in the period by month, and how many of those sends were opened by a person, opened at all (raw: privacy proxies and scanners included) and clicked by a person.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Campaigns(ctx, s.deps.Warehouse, p.Filter)
+			return kpiq.Campaigns(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawCampaigns},
 	{Name: "events", Title: "Events: registered vs attended", Filters: []string{period, "office", "segment"},
 		Help: "Events starting in the period, by month: people registered (invitations and cancellations excluded) and people who attended.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Events(ctx, s.deps.Warehouse, p.Filter)
+			return kpiq.Events(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawEvents},
 	{Name: "heat_distribution", source: "heat", Title: "Heat distribution", Filters: []string{period, "segment"},
@@ -117,13 +117,13 @@ var widgets = []widget{
 	{Name: "fundraising", Title: "Fundraising year to date", Filters: []string{period},
 		Help: "Donations (EUR) of the calendar year of the period's last day, cumulated by month, against the threshold, target and excellence levels.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Fundraising(ctx, s.deps.Warehouse, p.Filter, s.deps.Targets)
+			return kpiq.Fundraising(ctx, s.deps.Warehouse, p.Filter, s.deps.Targets)
 		},
 		draw: drawFundraising},
 	{Name: "companies", Title: "Companies and contracts", Filters: []string{period, "office"},
 		Help: "Companies, those with an active partnership, those contacted in the period; research contracts active and expired at the period's end.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Companies(ctx, s.deps.Warehouse, p.Filter)
+			return kpiq.Companies(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawCompanies},
 	{Name: "geo_countries", source: "geography", Title: "People by country", Filters: []string{"segment"},
@@ -137,7 +137,7 @@ var widgets = []widget{
 	{Name: "prospects", Title: "Donor prospects", Filters: []string{"to", "prospect"},
 		Help: "Alumni ranked by the probability of a gift in the next 12 months (newest donation scores up to the period's end), with tier, expected amount, heat, the reasons, the last gift and a suggested ask.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Prospects(ctx, s.deps.Warehouse, p.Filter, p.Prospect)
+			return kpiq.Prospects(ctx, s.deps.Warehouse, p.Filter, p.Prospect)
 		},
 		draw: drawProspects},
 	{Name: "clusters", source: "clusters", Title: "Company clusters", Filters: []string{"to"},
@@ -151,13 +151,13 @@ var widgets = []widget{
 	{Name: "company_funnel", Title: "Company lifecycle", Filters: []string{period},
 		Help: "Organisations whose first partnership record falls in the period: contacted after it, in negotiation, active client.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.Funnel(ctx, s.deps.Warehouse, "company_lifecycle", p.Filter, "")
+			return kpiq.Funnel(ctx, s.deps.Warehouse, "company_lifecycle", p.Filter, "")
 		},
 		draw: drawFunnel},
 	{Name: "heat_cohorts", Title: "Heat over time by cohort", Filters: []string{period},
 		Help: "Mean heat level (1 cold – 4 hot) of alumni by graduation decade, on each day the heat scores were computed in the period.",
 		data: func(ctx context.Context, s *server, p params) (any, error) {
-			return kpi.HeatByCohort(ctx, s.deps.Warehouse, p.Filter)
+			return kpiq.HeatByCohort(ctx, s.deps.Warehouse, p.Filter)
 		},
 		draw: drawCohorts},
 }
@@ -171,7 +171,7 @@ func widgetByName(name string) (widget, bool) {
 	return widget{}, false
 }
 
-func scoreNote(what string, s kpi.ScoreInfo) string {
+func scoreNote(what string, s kpiq.ScoreInfo) string {
 	if s.AsOf == "" {
 		return fmt.Sprintf("%s: no scores computed yet for this period (run `calore score`).", what)
 	}

@@ -24,13 +24,13 @@ import (
 	"github.com/calore-crm/calore/api"
 	"github.com/calore-crm/calore/dashboards"
 	"github.com/calore-crm/calore/dashboards/saved"
-	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/postgres/pgtest"
 	"github.com/calore-crm/calore/scoring"
 	"github.com/calore-crm/calore/synthetic"
 	"github.com/calore-crm/calore/synthetic/load"
 	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 	"github.com/calore-crm/calore/warehouse/warehousetest"
 )
 
@@ -115,7 +115,7 @@ func TestStoredXSSInCharts(t *testing.T) {
 			t.Fatalf("scoring job %s: %v", j.Name(), err)
 		}
 	}
-	if _, err := kpi.Refresh(ctx, ch, slog.New(slog.DiscardHandler)); err != nil {
+	if _, err := kpiq.Refresh(ctx, ch, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("refresh rollups: %v", err)
 	}
 

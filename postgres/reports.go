@@ -144,22 +144,6 @@ func (s *Store) PersonScores(ctx context.Context, personID int64) (json.RawMessa
 	return b, wrap(err, "read scores of person %d", personID)
 }
 
-// DonationKPI is the fundraising year to date.
-type DonationKPI struct {
-	Year   int    `json:"year"`
-	AsOf   string `json:"as_of"`
-	Total  string `json:"total_eur"`
-	Gifts  int64  `json:"gifts"`
-	Donors int64  `json:"donors"`
-}
-
-// DonationsYTD sums the EUR donations from January 1st of asOf's year to asOf.
-func (s *Store) DonationsYTD(ctx context.Context, asOf time.Time) (DonationKPI, error) {
-	k := DonationKPI{Year: asOf.Year(), AsOf: asOf.Format(time.DateOnly)}
-	err := s.db.QueryRow(ctx, query("kpi_donations.sql"), asOf).Scan(&k.Total, &k.Gifts, &k.Donors)
-	return k, wrap(err, "donations year to date")
-}
-
 // CompanyKPI counts organisations with an active partnership on a day.
 type CompanyKPI struct {
 	AsOf                string `json:"as_of"`

@@ -40,7 +40,7 @@ var plainIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // BIObjects lists the reporting views of the bi database, in the order of
 // docs/powerbi.md. Tests check each against fixtures and the powerbi user.
 var BIObjects = []string{
-	"people", "organisations", "donations", "registrations", "events", "campaign_performance",
+	"people", "organisations", "donations", "fundraising_days", "registrations", "events", "campaign_performance",
 	"scores", "company_clusters", "funnels", "model_evaluations", "model_calibration",
 	"model_features", "event_forecasts",
 }

@@ -192,13 +192,7 @@ func TestBIObjectsOnFixture(t *testing.T) {
 	f.records() // every change and hit again, as a redelivery would
 	f.load()
 
-	bc := c
-	bc.Database = c.BIDatabase
-	bi, err := warehouse.Open(ctx, bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bi.Close()
+	bi := warehousetest.OpenBI(t, c)
 	// read as Power BI does: read-only session
 	ctx = driverReadOnly(ctx)
 
@@ -219,6 +213,8 @@ func TestBIObjectsOnFixture(t *testing.T) {
 		{"donations", "SELECT donation_year, toFloat64(sum(amount)) FROM donations GROUP BY donation_year ORDER BY donation_year", "2024 100.5 2025 1060"},
 		{"donations", "SELECT currency, campaign_id, isNull(organisation_id) FROM donations WHERE donation_id = 500", "EUR \\N 1"},
 		{"donations", "SELECT isNull(person_id), organisation_id, purpose FROM donations WHERE donation_id = 502", "1 10 scholarships"},
+		{"fundraising_days", "SELECT donation_year, toFloat64(sum(amount_eur)), sum(gifts) FROM fundraising_days GROUP BY donation_year ORDER BY donation_year", "2024 100.5 1 2025 1060 2"},
+		{"fundraising_days", "SELECT donated_on, toFloat64(amount_eur), gifts FROM fundraising_days WHERE donation_year = 2025 ORDER BY donated_on", "2025-02-01 60 1 2025-05-05 1000 1"},
 		{"registrations", "SELECT count(), sum(attended), sum(is_vip) FROM registrations", "3 1 1"},
 		{"registrations", "SELECT status, isNull(attended_at) FROM registrations WHERE registration_id = 1001", "no_show 1"},
 		{"registrations", "SELECT attended_at FROM registrations WHERE registration_id = 1000", "2025-05-10 19:05:00"},

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/calore-crm/calore/config"
-	"github.com/calore-crm/calore/ingest/sink"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/warehouse/erasure"
 )
 
 const gdprUsage = `usage: calore gdpr erase PERSON_ID [--reason TEXT] [--by USER] [--no-wait] [--timeout 5m]
@@ -91,7 +91,7 @@ func cmdGDPR(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	start := time.Now()
 	lastLog, published := start, false
 	for {
-		rs, err := sink.ReadReceipt(wctx, conn, e.EventID)
+		rs, err := erasure.ReadReceipt(wctx, conn, e.EventID)
 		if err == nil && len(rs) > 0 {
 			return printReceipt(stdout, e, rs, time.Since(start))
 		}
@@ -125,7 +125,7 @@ func cmdGDPR(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 
 var errNoReceipt = errors.New("erasure not confirmed")
 
-func printReceipt(w io.Writer, e *postgres.Erasure, rs []sink.Receipt, waited time.Duration) error {
+func printReceipt(w io.Writer, e *postgres.Erasure, rs []erasure.Receipt, waited time.Duration) error {
 	var removed uint64
 	for _, r := range rs {
 		removed += r.RowsBefore - min(r.RowsBefore, r.RowsAfter)

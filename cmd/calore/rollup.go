@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/calore-crm/calore/config"
-	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
 // cmdRollup refreshes the dashboards' rollup tables once and prints what
@@ -27,7 +27,7 @@ func cmdRollup(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 		return err
 	}
 	defer conn.Close()
-	info, err := kpi.Refresh(ctx, conn, logger)
+	info, err := kpiq.Refresh(ctx, conn, logger)
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/calore-crm/calore/config"
-	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/models"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/scoring"
 	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
 // cmdScore runs the scoring jobs (all, or those named) as of a date.
@@ -103,7 +103,7 @@ func cmdScore(ctx context.Context, cfg config.Config, logger *slog.Logger, args 
 		}
 	}
 	if *rollup && post == nil {
-		if _, err := kpi.Refresh(ctx, ch, logger); err != nil {
+		if _, err := kpiq.Refresh(ctx, ch, logger); err != nil {
 			post = fmt.Errorf("score: scores written; %w", err)
 		}
 	}

@@ -24,9 +24,9 @@ import (
 	"github.com/calore-crm/calore/dashboards"
 	"github.com/calore-crm/calore/ingest"
 	"github.com/calore-crm/calore/ingest/tracking"
-	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 	"github.com/calore-crm/calore/workspace"
 )
 
@@ -167,7 +167,7 @@ func (a *serveApp) mountAPI(cfg config.Config, logger *slog.Logger, track http.H
 	if err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
 	}
-	targets, err := kpi.ParseTargets(cfg.FundraisingTargets)
+	targets, err := kpiq.ParseTargets(cfg.FundraisingTargets)
 	if err != nil {
 		return fmt.Errorf("CALORE_FUNDRAISING_TARGETS: %w", err)
 	}

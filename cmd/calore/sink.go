@@ -22,9 +22,9 @@ import (
 	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/ingest/sink"
-	"github.com/calore-crm/calore/kpi"
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/warehouse/kpiq"
 )
 
 // cmdSink consumes the changes and tracking topics into ClickHouse until
@@ -85,7 +85,7 @@ func cmdSink(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveMetrics(gctx, *metricsAddr, promReg, logger) })
 	if *rollupEvery > 0 {
-		g.Go(func() error { return kpi.Refresher{Conn: conn, Every: *rollupEvery, Logger: logger}.Run(gctx) })
+		g.Go(func() error { return kpiq.Refresher{Conn: conn, Every: *rollupEvery, Logger: logger}.Run(gctx) })
 	}
 	g.Go(func() error {
 		err := s.Run(gctx)

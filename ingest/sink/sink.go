@@ -33,6 +33,7 @@ import (
 	"github.com/calore-crm/calore/ingest/pii"
 	"github.com/calore-crm/calore/ingest/schemas"
 	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/warehouse/erasure"
 )
 
 // Dead-letter headers: why a message was refused, and where it came from.
@@ -152,8 +153,8 @@ type decoded struct {
 	rows     []warehouse.Row
 	rowMsg   []int // for each row, the index of its message
 	dead     []kafka.Message
-	erasures []erasure // person.erased events (erase.go): applied, not stored as rows
-	err      error     // decoding stopped (only when the sink's ctx is cancelled)
+	erasures []erasure.Request // person.erased events (erase.go): applied, not stored as rows
+	err      error             // decoding stopped (only when the sink's ctx is cancelled)
 }
 
 // dropMessage removes every row of message i.
@@ -520,7 +521,7 @@ func (s *Sink) flush(ctx context.Context, r *kafka.Reader, dlq *kafka.Writer, b 
 		return err
 	}
 	for _, e := range erasures {
-		s.keys.forget(e.ids())
+		s.keys.forget(e.IDs())
 	}
 	d, trigger := b.decoded, b.trigger
 	if len(d.dead) > 0 {

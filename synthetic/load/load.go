@@ -9,7 +9,6 @@ package load
 
 import (
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,10 +24,8 @@ import (
 	"github.com/calore-crm/calore/postgres"
 	"github.com/calore-crm/calore/synthetic"
 	"github.com/calore-crm/calore/warehouse"
+	"github.com/calore-crm/calore/warehouse/synthq"
 )
-
-//go:embed sql/*.sql
-var sqlFiles embed.FS
 
 // Report is what a load did.
 type Report struct {
@@ -130,23 +127,17 @@ func Run(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, s synthetic.Sc
 		progress = func(string, int, int) {}
 	}
 	rep := Report{Scale: s.Name, Seed: seed, DonationsEUR: map[int]float64{}}
-	for _, f := range []string{"sql/propensity.sql", "sql/runs.sql"} {
-		q, err := sqlFiles.ReadFile(f)
-		if err != nil {
-			return rep, err
-		}
-		if err := ch.Exec(ctx, string(q)); err != nil {
-			return rep, fmt.Errorf("seed table %s: %w", f, err)
-		}
+	if err := synthq.EnsureTables(ctx, ch); err != nil {
+		return rep, err
 	}
 	var existing int64
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM people`).Scan(&existing); err != nil {
 		return rep, fmt.Errorf("count people: %w", err)
 	}
 	if existing > 0 {
-		var runs uint64
-		if err := ch.QueryRow(ctx, `SELECT count() FROM synthetic_runs WHERE scale = ? AND seed = ? AND people = ?`, s.Name, int64(seed), existing).Scan(&runs); err != nil {
-			return rep, fmt.Errorf("read synthetic runs: %w", err)
+		runs, err := synthq.Runs(ctx, ch, s.Name, seed, existing)
+		if err != nil {
+			return rep, err
 		}
 		if runs > 0 {
 			rep.AlreadyLoaded, rep.People = true, int(existing)
@@ -202,13 +193,13 @@ func Run(ctx context.Context, pool *pgxpool.Pool, ch driver.Conn, s synthetic.Sc
 		return rep, err
 	}
 	progress("warehouse", l.total, l.total)
-	if err := writeTruth(ctx, ch, ds); err != nil {
+	if err := synthq.WriteTruth(ctx, ch, ds); err != nil {
 		return rep, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return rep, fmt.Errorf("commit store: %w", err)
 	}
-	if err := recordRun(ctx, ch, s, seed, len(ds.People)); err != nil {
+	if err := synthq.RecordRun(ctx, ch, s, seed, len(ds.People)); err != nil {
 		return rep, err
 	}
 
@@ -290,43 +281,4 @@ func warehouseRecords(l *loader, ds *synthetic.Dataset) error {
 		}
 	}
 	return nil
-}
-
-func writeTruth(ctx context.Context, ch driver.Conn, ds *synthetic.Dataset) error {
-	const batch = 500_000
-	for start := 0; start < len(ds.Truth); start += batch {
-		b, err := ch.PrepareBatch(ctx, `INSERT INTO synthetic_propensity (person_id, year, propensity, gave, known, seed, scale)`)
-		if err != nil {
-			return fmt.Errorf("truth batch: %w", err)
-		}
-		for _, t := range ds.Truth[start:min(start+batch, len(ds.Truth))] {
-			if err := b.Append(t.PersonID, int32(t.Year), t.Propensity, flag(t.Gave), flag(t.Known), int64(ds.Seed), ds.Scale.Name); err != nil {
-				b.Abort()
-				return fmt.Errorf("truth append: %w", err)
-			}
-		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("truth insert: %w", err)
-		}
-	}
-	return nil
-}
-
-func recordRun(ctx context.Context, ch driver.Conn, s synthetic.Scale, seed uint64, people int) error {
-	b, err := ch.PrepareBatch(ctx, `INSERT INTO synthetic_runs (scale, seed, as_of, people, finished_at)`)
-	if err != nil {
-		return fmt.Errorf("record run: %w", err)
-	}
-	if err := b.Append(s.Name, int64(seed), s.AsOf, int64(people), time.Now().UTC()); err != nil {
-		b.Abort()
-		return fmt.Errorf("record run: %w", err)
-	}
-	return b.Send()
-}
-
-func flag(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -110,3 +110,17 @@ func NewBI(t testing.TB) (driver.Conn, config.ClickHouse) {
 	}
 	return conn, WithBI(t, c)
 }
+
+// OpenBI opens the bi database of c (from NewBI or WithBI) as the writer
+// user, closed when the test ends: tests read the bi objects with it.
+func OpenBI(t testing.TB, c config.ClickHouse) driver.Conn {
+	t.Helper()
+	bc := c
+	bc.Database = c.BIDatabase
+	conn, err := warehouse.Open(context.Background(), bc)
+	if err != nil {
+		t.Fatalf("warehousetest: open bi database %s: %v", c.BIDatabase, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}

@@ -1,4 +1,4 @@
-package kpi
+package kpiq
 
 import (
 	"context"
@@ -11,18 +11,14 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/calore-crm/calore/warehouse"
 )
 
 //go:embed sql/*.sql
 var files embed.FS
 
-func query(name string) string {
-	b, err := files.ReadFile("sql/" + name)
-	if err != nil {
-		panic(fmt.Sprintf("kpi: embedded query %s: %v", name, err)) // a build error, not a run-time one
-	}
-	return string(b)
-}
+var queries = warehouse.NewQueries("kpiq", files)
 
 // Filter holds the filters every dashboard shares. A widget uses the ones
 // that make sense for it (docs/dashboards.md lists which).
@@ -98,7 +94,7 @@ func latestRun(ctx context.Context, conn driver.Conn, model string, to time.Time
 	var asOf, run time.Time
 	var version string
 	var n uint64
-	err := conn.QueryRow(ctx, query("score_latest.sql"), clickhouse.Named("model", model), clickhouse.Named("to_day", day(to))).Scan(&asOf, &version, &run, &n)
+	err := conn.QueryRow(ctx, queries.Get("score_latest.sql"), clickhouse.Named("model", model), clickhouse.Named("to_day", day(to))).Scan(&asOf, &version, &run, &n)
 	if err != nil {
 		return info, time.Time{}, fmt.Errorf("latest %s scores: %w", model, err)
 	}

@@ -1,4 +1,4 @@
-package kpi
+package kpiq
 
 import (
 	"context"
@@ -82,7 +82,7 @@ type CampaignMonth struct {
 // Campaigns returns campaign performance by month of sending.
 func Campaigns(ctx context.Context, conn driver.Conn, f Filter) ([]CampaignMonth, error) {
 	out := []CampaignMonth{}
-	err := scan(ctx, conn, "campaigns", query("campaigns.sql"), f.named(), func(r driver.Rows) error {
+	err := scan(ctx, conn, "campaigns", queries.Get("campaigns.sql"), f.named(), func(r driver.Rows) error {
 		var m time.Time
 		var s, ho, ro, hc uint64
 		if err := r.Scan(&m, &s, &ho, &ro, &hc); err != nil {
@@ -105,7 +105,7 @@ type EventMonth struct {
 // Events returns registrations and attendance by month of the event.
 func Events(ctx context.Context, conn driver.Conn, f Filter) ([]EventMonth, error) {
 	out := []EventMonth{}
-	err := scan(ctx, conn, "events", query("events.sql"), f.named(), func(r driver.Rows) error {
+	err := scan(ctx, conn, "events", queries.Get("events.sql"), f.named(), func(r driver.Rows) error {
 		var m time.Time
 		var e, reg, att uint64
 		if err := r.Scan(&m, &e, &reg, &att); err != nil {
@@ -145,7 +145,7 @@ func Heat(ctx context.Context, conn driver.Conn, f Filter) (HeatResult, error) {
 	}
 	out.Scores = info
 	byDay := map[string]*HeatSnapshot{}
-	err = scan(ctx, conn, "heat levels", query("heat_levels.sql"), f.named(), func(r driver.Rows) error {
+	err = scan(ctx, conn, "heat levels", queries.Get("heat_levels.sql"), f.named(), func(r driver.Rows) error {
 		var asOf time.Time
 		var level int32
 		var n uint64
@@ -198,7 +198,7 @@ func HeatByCohort(ctx context.Context, conn driver.Conn, f Filter) (CohortHeatRe
 		return out, err
 	}
 	out.Scores = info
-	err = scan(ctx, conn, "heat by cohort", query("heat_cohorts.sql"), f.named(), func(r driver.Rows) error {
+	err = scan(ctx, conn, "heat by cohort", queries.Get("heat_cohorts.sql"), f.named(), func(r driver.Rows) error {
 		var asOf time.Time
 		var decade int64
 		var n, warm uint64
@@ -232,25 +232,66 @@ type FundraisingResult struct {
 }
 
 // Fundraising returns the donations (EUR) of the calendar year of the
-// period's last day, up to that day, by month, against t.
+// period's last day, up to that day, by month, against t: Donations of that
+// day, with its level.
 func Fundraising(ctx context.Context, conn driver.Conn, f Filter, t Targets) (FundraisingResult, error) {
-	last := f.To.AddDate(0, 0, -1)
-	out := FundraisingResult{Year: last.Year(), Through: day(last), Targets: t, Months: []MonthAmount{}}
-	err := scan(ctx, conn, "fundraising", query("fundraising.sql"), f.named(), func(r driver.Rows) error {
-		var m time.Time
-		var amount float64
-		var gifts uint64
-		if err := r.Scan(&m, &amount, &gifts); err != nil {
-			return err
-		}
-		out.Total += amount
-		out.Gifts += int64(gifts)
-		out.Months = append(out.Months, MonthAmount{Month: m.Format("2006-01"), Amount: round2(amount), Gifts: int64(gifts), Cumulative: round2(out.Total)})
-		return nil
-	})
-	out.Total = round2(out.Total)
+	d, err := Donations(ctx, conn, f.To.AddDate(0, 0, -1))
+	out := FundraisingResult{Year: d.Year, Through: d.Through, Total: d.Total, Gifts: d.Gifts, Targets: t, Months: d.Months}
 	out.Level = t.Level(out.Total)
 	return out, err
+}
+
+// DonationsYTD is the fundraising of one calendar year up to a day included.
+type DonationsYTD struct {
+	Year    int           `json:"year"`
+	Through string        `json:"through"` // the last day counted, YYYY-MM-DD
+	Total   float64       `json:"total"`   // EUR, rounded to the cent
+	Gifts   int64         `json:"gifts"`
+	Donors  int64         `json:"donors"` // distinct people; organisations' gifts count none
+	Months  []MonthAmount `json:"months"`
+}
+
+// Donations is the one source of the fundraising figure: the donations of
+// the calendar year of the day through, from January 1st up to through
+// included, in EUR (a record without currency counts as EUR), latest
+// versions, deleted ones left out. The dashboards' fundraising widget, the
+// API's /api/kpis/donations and the notebooks read it; bi.fundraising_days
+// applies the same rule for Power BI (TestDonationsOneFigure holds them
+// equal).
+func Donations(ctx context.Context, conn driver.Conn, through time.Time) (DonationsYTD, error) {
+	through = through.UTC().Truncate(24 * time.Hour)
+	out := DonationsYTD{Year: through.Year(), Through: day(through), Months: []MonthAmount{}}
+	args := []any{clickhouse.Named("to_day", day(through.AddDate(0, 0, 1)))}
+	rows, err := conn.Query(ctx, queries.Get("fundraising.sql"), args...)
+	if err != nil {
+		return out, fmt.Errorf("query fundraising: %w", err)
+	}
+	defer rows.Close()
+	var total float64
+	var m time.Time
+	var amount float64
+	var gifts, donors uint64
+	for rows.Next() {
+		if err := rows.Scan(&m, &amount, &gifts, &donors); err != nil {
+			return out, fmt.Errorf("read fundraising: %w", err)
+		}
+		total += amount
+		out.Gifts += int64(gifts)
+		out.Months = append(out.Months, MonthAmount{Month: m.Format("2006-01"), Amount: round2(amount), Gifts: int64(gifts), Cumulative: round2(total)})
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read fundraising: %w", err)
+	}
+	out.Total = round2(total)
+	if len(out.Months) == 0 {
+		return out, nil
+	}
+	// the year's distinct donors: the totals row
+	if err := rows.Totals(&m, &amount, &gifts, &donors); err != nil {
+		return out, fmt.Errorf("read fundraising totals: %w", err)
+	}
+	out.Donors = int64(donors)
+	return out, nil
 }
 
 // Level names the level an amount reaches.
@@ -287,11 +328,11 @@ type CompaniesResult struct {
 func Companies(ctx context.Context, conn driver.Conn, f Filter) (CompaniesResult, error) {
 	out := CompaniesResult{AsOf: day(f.To), Contracts: map[string]int64{"active": 0, "expired": 0}}
 	var companies, active, contacted uint64
-	if err := conn.QueryRow(ctx, query("companies.sql"), f.named()...).Scan(&companies, &active, &contacted); err != nil {
+	if err := conn.QueryRow(ctx, queries.Get("companies.sql"), f.named()...).Scan(&companies, &active, &contacted); err != nil {
 		return out, fmt.Errorf("query companies: %w", err)
 	}
 	out.Companies, out.ActivePartners, out.Contacted = int64(companies), int64(active), int64(contacted)
-	err := scan(ctx, conn, "contracts", query("contracts.sql"), f.named(), func(r driver.Rows) error {
+	err := scan(ctx, conn, "contracts", queries.Get("contracts.sql"), f.named(), func(r driver.Rows) error {
 		var state string
 		var n uint64
 		if err := r.Scan(&state, &n); err != nil {
@@ -319,7 +360,7 @@ type GeographyResult struct {
 func Geography(ctx context.Context, conn driver.Conn, f Filter) (GeographyResult, error) {
 	countries := map[string]int64{}
 	regions := map[string]int64{}
-	err := scan(ctx, conn, "geography", query("geography.sql"), f.named(), func(r driver.Rows) error {
+	err := scan(ctx, conn, "geography", queries.Get("geography.sql"), f.named(), func(r driver.Rows) error {
 		var country, region string
 		var n uint64
 		if err := r.Scan(&country, &region, &n); err != nil {
@@ -385,7 +426,7 @@ func Clusters(ctx context.Context, conn driver.Conn, f Filter) (ClustersResult, 
 	var asOf time.Time
 	var version string
 	var n uint64
-	if err := conn.QueryRow(ctx, query("cluster_latest.sql"), clickhouse.Named("to_day", day(f.To))).Scan(&asOf, &version, &n); err != nil {
+	if err := conn.QueryRow(ctx, queries.Get("cluster_latest.sql"), clickhouse.Named("to_day", day(f.To))).Scan(&asOf, &version, &n); err != nil {
 		return out, fmt.Errorf("latest clusters: %w", err)
 	}
 	if n == 0 {
@@ -393,7 +434,7 @@ func Clusters(ctx context.Context, conn driver.Conn, f Filter) (ClustersResult, 
 	}
 	out.Scores.AsOf, out.Scores.Version = day(asOf), version
 	args := []any{clickhouse.Named("as_of", out.Scores.AsOf)}
-	err := scan(ctx, conn, "cluster points", query("cluster_points.sql"), args, func(r driver.Rows) error {
+	err := scan(ctx, conn, "cluster points", queries.Get("cluster_points.sql"), args, func(r driver.Rows) error {
 		var p ClusterPoint
 		var cluster int32
 		var label, v string
@@ -407,7 +448,7 @@ func Clusters(ctx context.Context, conn driver.Conn, f Filter) (ClustersResult, 
 	if err != nil {
 		return out, err
 	}
-	err = scan(ctx, conn, "cluster profiles", query("cluster_profiles.sql"), args, func(r driver.Rows) error {
+	err = scan(ctx, conn, "cluster profiles", queries.Get("cluster_profiles.sql"), args, func(r driver.Rows) error {
 		var p ClusterProfile
 		var cluster int32
 		var n uint64

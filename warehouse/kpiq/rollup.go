@@ -1,4 +1,4 @@
-package kpi
+package kpiq
 
 import (
 	"context"
@@ -142,7 +142,7 @@ func Refresh(ctx context.Context, conn driver.Conn, logger *slog.Logger) (Refres
 // rollupSQL is the INSERT … SELECT that fills table: sql/<table>.sql, with
 // a funnel's entities query in place of its marker for the funnel tables.
 func rollupSQL(table string) (string, error) {
-	sql := query(table + ".sql")
+	sql := queries.Get(table + ".sql")
 	for name, rf := range rollupFunnels {
 		if rf.table != table {
 			continue

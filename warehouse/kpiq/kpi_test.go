@@ -1,4 +1,4 @@
-package kpi
+package kpiq
 
 import (
 	"context"
@@ -321,6 +321,14 @@ func TestFundraising(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
+	// Donations is the same figure, through the period's last day; one donor.
+	d, err := Donations(context.Background(), f.conn, at("2025-12-31"))
+	if err != nil || d.Total != want.Total || d.Gifts != want.Gifts || d.Donors != 1 || d.Through != "2025-12-31" || !reflect.DeepEqual(d.Months, want.Months) {
+		t.Errorf("donations through 2025-12-31: %+v %v", d, err)
+	}
+	if d, err := Donations(context.Background(), f.conn, at("2023-06-30")); err != nil || d.Total != 0 || d.Gifts != 0 || d.Donors != 0 || len(d.Months) != 0 {
+		t.Errorf("donations of a year without gifts: %+v %v", d, err)
+	}
 	// Year to date as of 2025-03-02: January and 1 March only.
 	got, err = Fundraising(context.Background(), f.conn, Filter{From: at("2024-03-02"), To: at("2025-03-02")}, tg)
 	if err != nil || got.Total != 1300.5 || got.Level != "target" || got.Through != "2025-03-01" {
@@ -536,6 +544,29 @@ func TestClusters(t *testing.T) {
 			{Cluster: 1, Label: "high", Organisations: 1, Size: 3, LogRevenue: 8, Interactions: 4, Placements: 2, LogContractValue: 5, PartnershipLevel: 3}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+
+	// ClusterMembers (the API's /api/clusters): the newest day by default,
+	// the newest computation of the day asked for.
+	low := map[string]float64{"size": 1, "log_revenue": 6, "interactions": 2, "placements": 0, "log_contract_value": 0, "partnership_level": 1}
+	high := map[string]float64{"size": 3, "log_revenue": 8, "interactions": 4, "placements": 2, "log_contract_value": 5, "partnership_level": 3}
+	for _, c := range []struct {
+		asOf, wantDay, wantVersion string
+		want                       []ClusterMember
+	}{
+		{"", "2026-03-01", "k9", []ClusterMember{{OrganisationID: 1, Cluster: 5, Label: "later", Features: map[string]float64{}}}},
+		{"2026-01-01", "2026-01-01", "k3", []ClusterMember{{OrganisationID: 1, Cluster: 0, Label: "low", X: 1.5, Y: 2.5, Features: low},
+			{OrganisationID: 2, Cluster: 1, Label: "high", X: 5, Y: 6, Features: high}}},
+		{"2025-06-01", "", "", []ClusterMember{}},
+	} {
+		var asOf time.Time
+		if c.asOf != "" {
+			asOf = at(c.asOf)
+		}
+		d, v, ms, err := ClusterMembers(ctx, f.conn, asOf)
+		if err != nil || d != c.wantDay || v != c.wantVersion || !reflect.DeepEqual(ms, c.want) {
+			t.Errorf("members as of %q: %s %s %+v %v, want %s %s %+v", c.asOf, d, v, ms, err, c.wantDay, c.wantVersion, c.want)
+		}
 	}
 }
 

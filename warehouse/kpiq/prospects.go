@@ -1,4 +1,4 @@
-package kpi
+package kpiq
 
 import (
 	"context"
@@ -137,7 +137,7 @@ func (q prospectQuery) toSQL() (string, []any) {
 	if len(where) > 0 {
 		cond = "  AND " + strings.Join(where, "\n  AND ")
 	}
-	return strings.Replace(query("prospect_rank.sql"), "/*where*/", cond, 1), args
+	return strings.Replace(queries.Get("prospect_rank.sql"), "/*where*/", cond, 1), args
 }
 
 // Prospects returns the alumni most likely to give, by the newest donation
@@ -181,7 +181,7 @@ func Prospects(ctx context.Context, conn driver.Conn, f Filter, pf ProspectFilte
 			set.Value[i] = id
 		}
 		args = []any{out.Scores.AsOf, set, dayOrEpoch(out.Heat.AsOf), set, set, out.Scores.AsOf}
-		err = scan(ctx, conn, "prospects", query("prospects.sql"), args, func(r driver.Rows) error {
+		err = scan(ctx, conn, "prospects", queries.Get("prospects.sql"), args, func(r driver.Rows) error {
 			var p Prospect
 			var first, last, reasons string
 			var heat int32
