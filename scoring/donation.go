@@ -99,7 +99,7 @@ type DonorEvaluation struct {
 	Version    string
 	Family     string
 	Windows    DonorWindows
-	Eval       models.Evaluation // test window
+	Eval       models.Evaluation  // test window
 	Validation map[string]float64 // ROC AUC on the validation window of each candidate
 	Baselines  []Baseline         // test window
 	BayesAUC   float64            // NaN when the warehouse has no synthetic truth; same people as Eval
@@ -127,6 +127,19 @@ func donorCandidates() []donorCandidate {
 			w := map[string]float64{"intercept": m.Intercept}
 			for i, f := range m.Features {
 				w[f] = m.Coef[i]
+			}
+			return m, w, nil
+		}})
+	}
+	for _, depth := range []int{4, 6} {
+		out = append(out, donorCandidate{name: fmt.Sprintf("forest-depth=%d", depth), family: "forest", fit: func(X [][]float64, y []bool) (DonorModel, map[string]float64, error) {
+			m, err := models.FitForest(X, y, DonorFeatureNames, models.ForestOptions{Trees: 40, MaxDepth: depth, MinLeaf: 20, Seed: 1})
+			if err != nil {
+				return nil, nil, fmt.Errorf("fit forest (depth %d): %w", depth, err)
+			}
+			w := map[string]float64{}
+			for i, f := range m.Features {
+				w[f] = m.Importances[i]
 			}
 			return m, w, nil
 		}})
@@ -521,7 +534,7 @@ func writeEvaluation(ctx context.Context, env *Env, asOf time.Time, ev DonorEval
 	card := donorCard{
 		Protocol: "rolling origin: candidates fitted on train, chosen on validation, champion refitted on train+validation and tested once on test; it scores as of as_of",
 		Family:   ev.Family, Champion: ev.Version,
-		Windows: map[string]string{"train": day(w.Train), "validation": day(w.Validation), "test": day(w.Test), "label": "a gift in the 12 months after each date"},
+		Windows:  map[string]string{"train": day(w.Train), "validation": day(w.Validation), "test": day(w.Test), "label": "a gift in the 12 months after each date"},
 		Features: DonorFeatureNames, Validation: ev.Validation, Baselines: ev.Baselines, TrainN: ev.TrainN, BayesN: ev.BayesN,
 	}
 	if ev.WeightKind == "coefficients" {

@@ -15,31 +15,31 @@ import (
 // is computed from what was recorded before the as-of date only (point in
 // time); none reads the 12 months the label looks at.
 var DonorFeatureNames = []string{
-	"gave_last_year",      // a gift in the 12 months before (recency, coarse)
-	"gift_years",          // of the 5 yearly windows before, how many with a gift (frequency)
-	"consecutive_years",   // yearly windows with a gift in a row, back from the newest
-	"years_since_gift",    // years since the last gift, 6 when never (recency)
-	"log_largest_gift",    // log10(1 + largest gift of the 5 years), EUR (monetary)
-	"log_total_given",     // log10(1 + total given in the 5 years), EUR (monetary)
-	"recurring",           // a recurring (monthly, quarterly, yearly) gift in the last 12 months
-	"events_12m",          // events attended in the last 12 months (≤10)
-	"events_24m",          // events attended in the last 24 months (≤10)
-	"opens_12m",           // emails a person (not a machine) opened in the last 12 months (≤20)
-	"clicks_12m",          // emails clicked in the last 12 months (≤10)
-	"open_rate",           // human opens / emails sent in the last 12 months
-	"giving_page_visits",  // visits to a giving page of the website in the last 12 months (≤10)
-	"web_visits",          // website visits in the last 12 months (≤20)
-	"age_known",           // 1 when the birth date is known
-	"age_decades",         // age / 10 at the as-of date, 0 when unknown
-	"age_peak",            // closeness to the giving-age peak: 1 - |age - 60| / 30, floored at 0; 0 when unknown
-	"seniority_decades",   // decades since graduation (≤4)
-	"career_level",        // from current roles: 0 none, 1 staff, 2 manager or lead, 3 director or head, 4 chief or founder
-	"top_economic",        // top alumnus, high economic profile
-	"top_prestige",        // top alumnus, prestige
-	"top_visibility",      // top alumnus, visibility
-	"mentor",              // mentoring students
-	"staff_interactions",  // staff interactions in the last 12 months (≤10)
-	"engagement_modes",    // of events, email, web, giving, mentoring, staff contact: how many in the last 12 months
+	"gave_last_year",     // a gift in the 12 months before (recency, coarse)
+	"gift_years",         // of the 5 yearly windows before, how many with a gift (frequency)
+	"consecutive_years",  // yearly windows with a gift in a row, back from the newest
+	"years_since_gift",   // years since the last gift, 6 when never (recency)
+	"log_largest_gift",   // log10(1 + largest gift of the 5 years), EUR (monetary)
+	"log_total_given",    // log10(1 + total given in the 5 years), EUR (monetary)
+	"recurring",          // a recurring (monthly, quarterly, yearly) gift in the last 12 months
+	"events_12m",         // events attended in the last 12 months (≤10)
+	"events_24m",         // events attended in the last 24 months (≤10)
+	"opens_12m",          // emails a person (not a machine) opened in the last 12 months (≤20)
+	"clicks_12m",         // emails clicked in the last 12 months (≤10)
+	"open_rate",          // human opens / emails sent in the last 12 months
+	"giving_page_visits", // visits to a giving page of the website in the last 12 months (≤10)
+	"web_visits",         // website visits in the last 12 months (≤20)
+	"age_known",          // 1 when the birth date is known
+	"age_decades",        // age / 10 at the as-of date, 0 when unknown
+	"age_peak",           // closeness to the giving-age peak: 1 - |age - 60| / 30, floored at 0; 0 when unknown
+	"seniority_decades",  // decades since graduation (≤4)
+	"career_level",       // from current roles: 0 none, 1 staff, 2 manager or lead, 3 director or head, 4 chief or founder
+	"top_economic",       // top alumnus, high economic profile
+	"top_prestige",       // top alumnus, prestige
+	"top_visibility",     // top alumnus, visibility
+	"mentor",             // mentoring students
+	"staff_interactions", // staff interactions in the last 12 months (≤10)
+	"engagement_modes",   // of events, email, web, giving, mentoring, staff contact: how many in the last 12 months
 }
 
 // donorExample is one alumnus's features as of a date, the label when known,
