@@ -73,13 +73,14 @@ type DonorModel interface {
 // DonorWindows are the as-of dates of the rolling-origin protocol: features
 // as of each date, labels the 12 months after it.
 type DonorWindows struct {
-	Train      time.Time // T-36 months: candidates are fitted here
+	Earlier    time.Time // T-48 months: a second training origin, used when it has both outcomes
+	Train      time.Time // T-36 months: candidates are fitted here (with Earlier)
 	Validation time.Time // T-24 months: family and penalty are chosen here
 	Test       time.Time // T-12 months: untouched until the champion is fixed
 }
 
 func donorWindows(asOf time.Time) DonorWindows {
-	return DonorWindows{Train: asOf.AddDate(-3, 0, 0), Validation: asOf.AddDate(-2, 0, 0), Test: asOf.AddDate(-1, 0, 0)}
+	return DonorWindows{Earlier: asOf.AddDate(-4, 0, 0), Train: asOf.AddDate(-3, 0, 0), Validation: asOf.AddDate(-2, 0, 0), Test: asOf.AddDate(-1, 0, 0)}
 }
 
 // Baseline is a single-signal ranking evaluated on the test window beside
@@ -106,6 +107,7 @@ type DonorEvaluation struct {
 	BayesN     int
 	Model      DonorModel
 	Weights    map[string]float64 // coefficients (logistic) or importances (forest)
+	Origins    []time.Time        // the training origins used (Earlier when it had both outcomes, Train)
 	WeightKind string             // "coefficients" or "importances"
 	TrainN     int
 }
@@ -118,7 +120,7 @@ type donorCandidate struct {
 
 func donorCandidates() []donorCandidate {
 	var out []donorCandidate
-	for _, l2 := range []float64{0.1, 1, 10, 100} {
+	for _, l2 := range []float64{0.1, 1, 10, 100, 300, 1000} {
 		out = append(out, donorCandidate{name: fmt.Sprintf("logistic-l2=%g", l2), family: "logistic", fit: func(X [][]float64, y []bool) (DonorModel, map[string]float64, error) {
 			m, err := models.FitLogistic(X, y, DonorFeatureNames, models.LogisticOptions{L2: l2})
 			if err != nil {
@@ -147,6 +149,16 @@ func donorCandidates() []donorCandidate {
 	return out
 }
 
+func hasBoth(y []bool) bool {
+	var pos int
+	for _, v := range y {
+		if v {
+			pos++
+		}
+	}
+	return pos > 0 && pos < len(y)
+}
+
 func predictAll(m DonorModel, X [][]float64) []float64 {
 	p := make([]float64, len(X))
 	for i, x := range X {
@@ -167,6 +179,17 @@ func EvaluateDonorModel(ctx context.Context, env *Env, asOf time.Time) (DonorEva
 	if err != nil {
 		return ev, err
 	}
+	// an expanding window: the origin a year earlier joins the training
+	// set when it has givers and non-givers (a young warehouse may not)
+	earlier, err := DonorExamples(ctx, env, w.Earlier)
+	if err != nil {
+		return ev, err
+	}
+	if _, ye := split(earlier); hasBoth(ye) {
+		train = append(earlier, train...)
+		ev.Origins = append(ev.Origins, w.Earlier)
+	}
+	ev.Origins = append(ev.Origins, w.Train)
 	env.progress("donation: features", 1, 4)
 	val, err := DonorExamples(ctx, env, w.Validation)
 	if err != nil {
@@ -493,11 +516,15 @@ func (ev DonorEvaluation) Lines() []string {
 	}
 	sort.Strings(cands)
 	w := ev.Windows
+	var origins []string
+	for _, o := range ev.Origins {
+		origins = append(origins, day(o))
+	}
 	l := []string{
 		fmt.Sprintf("donation model %s (champion on validation): fitted on features as of %s and %s, tested on %s (%d alumni, %d gave)",
-			ev.Version, day(w.Train), day(w.Validation), day(w.Test), ev.Eval.N, ev.Eval.Positives),
+			ev.Version, strings.Join(origins, ", "), day(w.Validation), day(w.Test), ev.Eval.N, ev.Eval.Positives),
 		fmt.Sprintf("  test window: ROC AUC %.4f, PR AUC %.4f, lift in top decile %.2f, Brier %.5f", ev.Eval.ROCAUC, ev.Eval.PRAUC, ev.Eval.LiftTop10, ev.Eval.Brier),
-		"  candidates (validation ROC AUC, fitted on " + day(w.Train) + "): " + strings.Join(cands, ", "),
+		"  candidates (validation ROC AUC, fitted on " + strings.Join(origins, ", ") + "): " + strings.Join(cands, ", "),
 	}
 	for _, b := range ev.Baselines {
 		l = append(l, fmt.Sprintf("  baseline %s: ROC AUC %.4f, PR AUC %.4f, lift %.2f", b.Name, b.ROCAUC, b.PRAUC, b.Lift))
@@ -534,7 +561,7 @@ func writeEvaluation(ctx context.Context, env *Env, asOf time.Time, ev DonorEval
 	card := donorCard{
 		Protocol: "rolling origin: candidates fitted on train, chosen on validation, champion refitted on train+validation and tested once on test; it scores as of as_of",
 		Family:   ev.Family, Champion: ev.Version,
-		Windows:  map[string]string{"train": day(w.Train), "validation": day(w.Validation), "test": day(w.Test), "label": "a gift in the 12 months after each date"},
+		Windows: map[string]string{"train": day(ev.Origins[0]), "train_last": day(w.Train), "validation": day(w.Validation), "test": day(w.Test), "label": "a gift in the 12 months after each date"},
 		Features: DonorFeatureNames, Validation: ev.Validation, Baselines: ev.Baselines, TrainN: ev.TrainN, BayesN: ev.BayesN,
 	}
 	if ev.WeightKind == "coefficients" {
@@ -554,7 +581,7 @@ func writeEvaluation(ctx context.Context, env *Env, asOf time.Time, ev DonorEval
 	if err != nil {
 		return fmt.Errorf("write evaluation: %w", err)
 	}
-	if err := b.Append("donation", ev.Version, asOf, w.Train, w.Test, int64(ev.Eval.N), int64(ev.Eval.Positives),
+	if err := b.Append("donation", ev.Version, asOf, ev.Origins[0], w.Test, int64(ev.Eval.N), int64(ev.Eval.Positives),
 		ev.Eval.ROCAUC, ev.Eval.PRAUC, ev.Eval.LiftTop10, ev.Eval.Brier, bayes, string(cal), string(details), env.now()); err != nil {
 		b.Abort()
 		return fmt.Errorf("write evaluation: %w", err)
