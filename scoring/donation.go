@@ -561,7 +561,7 @@ func writeEvaluation(ctx context.Context, env *Env, asOf time.Time, ev DonorEval
 	card := donorCard{
 		Protocol: "rolling origin: candidates fitted on train, chosen on validation, champion refitted on train+validation and tested once on test; it scores as of as_of",
 		Family:   ev.Family, Champion: ev.Version,
-		Windows: map[string]string{"train": day(ev.Origins[0]), "train_last": day(w.Train), "validation": day(w.Validation), "test": day(w.Test), "label": "a gift in the 12 months after each date"},
+		Windows:  map[string]string{"train": day(ev.Origins[0]), "train_last": day(w.Train), "validation": day(w.Validation), "test": day(w.Test), "label": "a gift in the 12 months after each date"},
 		Features: DonorFeatureNames, Validation: ev.Validation, Baselines: ev.Baselines, TrainN: ev.TrainN, BayesN: ev.BayesN,
 	}
 	if ev.WeightKind == "coefficients" {

@@ -34,9 +34,9 @@ import "math"
 // scoring code never reads this package; it sees the warehouse only.
 type givingFeatures struct {
 	GaveLast, RecurringLast, Consecutive, PriorYears float64
-	Attended1, Attended2, Opens                       float64
-	Wealth, Affinity, Age, Intent                     float64
-	Mentor                                            float64
+	Attended1, Attended2, Opens                      float64
+	Wealth, Affinity, Age, Intent                    float64
+	Mentor                                           float64
 }
 
 // GivingModelVersion names the giving model the generator uses.
