@@ -33,6 +33,7 @@ type Forest struct {
 	Importances []float64 // permutation importance on the training set: ROC AUC lost when the feature is shuffled
 
 	roots   []*trees.DecisionTreeNode
+	flat    [][]flatNode // the roots, compiled for fast walks
 	col     map[string]int
 	negRate float64 // share of negatives each tree saw, to undo the sampling
 }
@@ -105,7 +106,9 @@ func FitForest(X [][]float64, y []bool, names []string, opt ForestOptions) (*For
 			return nil, err
 		}
 		rule := &trees.RandomTreeRuleGenerator{Attributes: min(opt.Attrs, d)}
-		f.roots = append(f.roots, trees.InferID3Tree(inst, rule))
+		root := trees.InferID3Tree(inst, rule)
+		f.roots = append(f.roots, root)
+		f.flat = append(f.flat, f.compile(root))
 	}
 	f.Importances = f.permutationImportance(X, y, rng)
 	return f, nil
@@ -152,30 +155,69 @@ func nodeRate(nd *trees.DecisionTreeNode) (float64, int) {
 	return (float64(p) + 0.5) / (float64(n) + 1), n
 }
 
-// walk follows x down one tree and calls visit with each node's rate and
-// the feature of the split that led to it ("" at the root).
-func (f *Forest) walk(root *trees.DecisionTreeNode, x []float64, visit func(feature string, rate float64)) {
-	nd, feat := root, ""
-	for depth := 0; ; depth++ {
-		rate, n := nodeRate(nd)
-		visit(feat, rate)
+// flatNode is a golearn tree node compiled for walking: the split's
+// feature column (-1 at a leaf or below the depth limit), its threshold,
+// the node's rate, and its children's positions (-1 when the child is
+// missing or has fewer than MinLeaf examples: the walk stops here).
+type flatNode struct {
+	feat        int
+	thr, rate   float64
+	left, right int
+}
+
+// compile flattens a golearn tree, cutting it at MaxDepth and MinLeaf.
+func (f *Forest) compile(root *trees.DecisionTreeNode) []flatNode {
+	var out []flatNode
+	var add func(nd *trees.DecisionTreeNode, depth int) int
+	add = func(nd *trees.DecisionTreeNode, depth int) int {
+		rate, _ := nodeRate(nd)
+		i := len(out)
+		out = append(out, flatNode{feat: -1, rate: rate, left: -1, right: -1})
 		if nd.Children == nil || nd.SplitRule == nil || nd.SplitRule.SplitAttr == nil || depth >= f.MaxDepth {
-			return
+			return i
 		}
-		name := nd.SplitRule.SplitAttr.GetName()
-		branch := "0"
-		if x[f.col[name]] > nd.SplitRule.SplitVal {
-			branch = "1"
-		}
-		next, ok := nd.Children[branch]
+		col, ok := f.col[nd.SplitRule.SplitAttr.GetName()]
 		if !ok {
+			return i
+		}
+		out[i].feat, out[i].thr = col, nd.SplitRule.SplitVal
+		for branch, child := range map[string]*trees.DecisionTreeNode{"0": nd.Children["0"], "1": nd.Children["1"]} {
+			c := -1
+			if child != nil {
+				if _, n := nodeRate(child); n >= f.MinLeaf {
+					c = add(child, depth+1)
+				}
+			}
+			if branch == "0" {
+				out[i].left = c
+			} else {
+				out[i].right = c
+			}
+		}
+		return i
+	}
+	add(root, 0)
+	return out
+}
+
+// walk follows x down one compiled tree and calls visit with each node's
+// rate and the column of the split that led to it (-1 at the root).
+func (f *Forest) walk(t []flatNode, x []float64, visit func(col int, rate float64)) {
+	i, col := 0, -1
+	for {
+		nd := t[i]
+		visit(col, nd.rate)
+		if nd.feat < 0 {
 			return
 		}
-		if _, m := nodeRate(next); m < f.MinLeaf {
-			_ = n
+		next := nd.left
+		if x[nd.feat] > nd.thr {
+			next = nd.right
+		}
+		if next < 0 {
 			return
 		}
-		nd, feat = next, name
+		i, col = next, nd.feat
 	}
 }
 
@@ -187,12 +229,12 @@ func (f *Forest) unsample(q float64) float64 {
 // Predict is the mean over trees of the probability at the node x reaches.
 func (f *Forest) Predict(x []float64) float64 {
 	var s float64
-	for _, r := range f.roots {
+	for _, t := range f.flat {
 		var last float64
-		f.walk(r, x, func(_ string, rate float64) { last = rate })
+		f.walk(t, x, func(_ int, rate float64) { last = rate })
 		s += f.unsample(last)
 	}
-	return s / float64(len(f.roots))
+	return s / float64(len(f.flat))
 }
 
 // Contributions splits x's score into each feature's push, on the log-odds
@@ -202,30 +244,30 @@ func (f *Forest) Predict(x []float64) float64 {
 // to the log-odds of the score minus that of the average tree root.
 func (f *Forest) Contributions(x []float64) []Contribution {
 	sums := make([]float64, len(f.Features))
-	for _, r := range f.roots {
+	for _, t := range f.flat {
 		prev := math.NaN()
-		f.walk(r, x, func(feat string, rate float64) {
+		f.walk(t, x, func(col int, rate float64) {
 			l := logit(f.unsample(rate))
-			if feat != "" {
-				sums[f.col[feat]] += l - prev
+			if col >= 0 {
+				sums[col] += l - prev
 			}
 			prev = l
 		})
 	}
 	out := make([]Contribution, len(f.Features))
 	for j, name := range f.Features {
-		out[j] = Contribution{Feature: name, Value: x[j], LogOdds: sums[j] / float64(len(f.roots))}
+		out[j] = Contribution{Feature: name, Value: x[j], LogOdds: sums[j] / float64(len(f.flat))}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].LogOdds > out[b].LogOdds })
 	return out
 }
 
 // permutationImportance is the ROC AUC lost on (X, y) when one feature's
-// column is shuffled, per feature; on a random 20,000 rows at most (every
+// column is shuffled, per feature; on a random 10,000 rows at most (every
 // row costs a walk of every tree per feature).
 func (f *Forest) permutationImportance(X [][]float64, y []bool, rng *rand.Rand) []float64 {
-	if len(X) > 20_000 {
-		idx := rng.Perm(len(X))[:20_000]
+	if len(X) > 10_000 {
+		idx := rng.Perm(len(X))[:10_000]
 		xs, ys := make([][]float64, len(idx)), make([]bool, len(idx))
 		for i, j := range idx {
 			xs[i], ys[i] = X[j], y[j]
