@@ -135,7 +135,7 @@ func donorCandidates() []donorCandidate {
 	}
 	for _, depth := range []int{4, 6} {
 		out = append(out, donorCandidate{name: fmt.Sprintf("forest-depth=%d", depth), family: "forest", fit: func(X [][]float64, y []bool) (DonorModel, map[string]float64, error) {
-			m, err := models.FitForest(X, y, DonorFeatureNames, models.ForestOptions{Trees: 40, MaxDepth: depth, MinLeaf: 20, Seed: 1})
+			m, err := models.FitForest(X, y, DonorFeatureNames, models.ForestOptions{Trees: 100, MaxDepth: depth, MinLeaf: 10, Seed: 1})
 			if err != nil {
 				return nil, nil, fmt.Errorf("fit forest (depth %d): %w", depth, err)
 			}
