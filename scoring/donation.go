@@ -350,6 +350,9 @@ func reasonText(c models.Contribution) string {
 		if c.Value >= 6 {
 			return "never gave"
 		}
+		if c.Value < 1 {
+			return fmt.Sprintf("last gift %.0f months ago", math.Max(1, math.Round(12*c.Value)))
+		}
 		return fmt.Sprintf("last gift %.1f years ago", c.Value)
 	case "log_largest_gift":
 		return fmt.Sprintf("largest gift about %.0f EUR", math.Pow(10, c.Value)-1)

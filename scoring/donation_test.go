@@ -201,3 +201,14 @@ func TestCareerLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestReasonTextOfRecency(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{{0.01, "last gift 1 months ago"}, {0.5, "last gift 6 months ago"}, {2.25, "last gift 2.2 years ago"}, {6, "never gave"}} {
+		if got := reasonText(models.Contribution{Feature: "years_since_gift", Value: tt.v}); got != tt.want {
+			t.Errorf("reasonText(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
