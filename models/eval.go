@@ -62,26 +62,17 @@ func Evaluate(p []float64, y []bool) (Evaluation, error) {
 	tpr, fpr, _ := stat.ROC(nil, sp, sy, nil)
 	ev.ROCAUC = integrate.Trapezoidal(fpr, tpr)
 
-	// average precision and lift walk the examples from the highest score down
+	// average precision walks the examples from the highest score down
 	var tp, sumPrec float64
-	top := ev.N / 10
-	if top == 0 {
-		top = 1
-	}
-	var topPos int
 	for rank := 0; rank < ev.N; rank++ {
-		i := ev.N - 1 - rank
-		if sy[i] {
+		if sy[ev.N-1-rank] {
 			tp++
 			sumPrec += tp / float64(rank+1)
-			if rank < top {
-				topPos++
-			}
 		}
 	}
 	ev.PRAUC = sumPrec / float64(ev.Positives)
 	base := float64(ev.Positives) / float64(ev.N)
-	ev.LiftTop10 = (float64(topPos) / float64(top)) / base
+	ev.LiftTop10 = (topPositives(sp, sy, max(1, ev.N/10)) / float64(max(1, ev.N/10))) / base
 
 	var brier float64
 	for i := range p {
@@ -120,4 +111,29 @@ func calibration(p []float64, y []bool, n int) []CalibrationBin {
 		out = append(out, b)
 	}
 	return out
+}
+
+// topPositives is the expected number of positives among the top k scores
+// (sp ascending, sy their outcomes), ties at the cut shared evenly: a score
+// that ties many people (a yes/no signal) is not credited with a lucky order.
+func topPositives(sp []float64, sy []bool, k int) float64 {
+	var got float64
+	taken := 0
+	for hi := len(sp); hi > 0 && taken < k; {
+		lo := hi - 1
+		for lo > 0 && sp[lo-1] == sp[hi-1] {
+			lo--
+		}
+		n, pos := hi-lo, 0
+		for i := lo; i < hi; i++ {
+			if sy[i] {
+				pos++
+			}
+		}
+		use := min(n, k-taken)
+		got += float64(pos) * float64(use) / float64(n)
+		taken += use
+		hi = lo
+	}
+	return got
 }

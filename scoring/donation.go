@@ -29,129 +29,6 @@ type donationJob struct{}
 
 func (donationJob) Name() string { return "donation" }
 
-// DonorFeatureNames are the donation model's features, in column order.
-var DonorFeatureNames = []string{"gave_last_year", "prior_gift_years", "events_attended", "open_rate", "clicks", "seniority_decades", "top_economic", "top_prestige", "mentor"}
-
-// donorExample is one alumnus's features as of a date, the label when known,
-// and what the ask suggestion needs.
-type donorExample struct {
-	PersonID   int64
-	X          []float64
-	GaveNext   bool
-	LastAmount float64
-	Gifts      uint64
-	Total      float64
-	Top        string
-}
-
-// DonorExamples reads the features of every eligible alumnus as of asOf.
-func DonorExamples(ctx context.Context, env *Env, asOf time.Time) ([]donorExample, error) {
-	at := clickhouse.Named("as_of", dateTime(asOf))
-	type alum struct {
-		grad int64
-		top  string
-	}
-	alumni := map[int64]alum{}
-	var ids []int64
-	if err := scan(ctx, env, "donor_alumni.sql", []any{at}, func(r rowScanner) error {
-		var id int64
-		var a alum
-		if err := r.Scan(&id, &a.grad, &a.top); err != nil {
-			return err
-		}
-		alumni[id] = a
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	type gifts struct {
-		gaveLast, gaveNext uint8
-		prior              uint64
-		last, total        float64
-		n                  uint64
-	}
-	gs := map[int64]gifts{}
-	if err := scan(ctx, env, "donor_gifts.sql", []any{at}, func(r rowScanner) error {
-		var id int64
-		var g gifts
-		if err := r.Scan(&id, &g.gaveLast, &g.prior, &g.gaveNext, &g.last, &g.n, &g.total); err != nil {
-			return err
-		}
-		gs[id] = g
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	attended := map[int64]uint64{}
-	if err := scan(ctx, env, "donor_attendance.sql", []any{at}, func(r rowScanner) error {
-		var id int64
-		var n uint64
-		if err := r.Scan(&id, &n); err != nil {
-			return err
-		}
-		attended[id] = n
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	type mail struct{ sends, opens, clicks uint64 }
-	ms := map[int64]mail{}
-	if err := scan(ctx, env, "donor_mail.sql", []any{at}, func(r rowScanner) error {
-		var id int64
-		var m mail
-		if err := r.Scan(&id, &m.sends, &m.opens, &m.clicks); err != nil {
-			return err
-		}
-		ms[id] = m
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	mentors := map[int64]bool{}
-	if err := scan(ctx, env, "donor_mentors.sql", []any{at}, func(r rowScanner) error {
-		var id int64
-		if err := r.Scan(&id); err != nil {
-			return err
-		}
-		mentors[id] = true
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-
-	sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
-	out := make([]donorExample, 0, len(ids))
-	year := asOf.UTC().Year()
-	for _, id := range ids {
-		a, g, m := alumni[id], gs[id], ms[id]
-		openRate := 0.0
-		if m.sends > 0 {
-			openRate = math.Min(1, float64(m.opens)/float64(m.sends))
-		}
-		x := []float64{
-			float64(g.gaveLast),
-			float64(g.prior),
-			math.Min(float64(attended[id]), 5),
-			openRate,
-			math.Min(float64(m.clicks), 5),
-			math.Min(float64(int64(year)-a.grad), 40) / 10,
-			b2f(a.top == "economic"),
-			b2f(a.top == "prestige"),
-			b2f(mentors[id]),
-		}
-		out = append(out, donorExample{PersonID: id, X: x, GaveNext: g.gaveNext == 1, LastAmount: g.last, Gifts: g.n, Total: g.total, Top: a.top})
-	}
-	return out, nil
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 type rowScanner interface{ Scan(dest ...any) error }
 
 // scan runs an embedded query and hands each row to fn.
@@ -186,63 +63,231 @@ func split(ex []donorExample) ([][]float64, []bool) {
 	return X, y
 }
 
-// DonorEvaluation is the hold-out evaluation of one model version.
-type DonorEvaluation struct {
-	Version    string
-	TrainedOn  time.Time // features as of; labels the 12 months after
-	EvaluedOn  time.Time
-	Eval       models.Evaluation
-	BayesAUC   float64 // NaN when the warehouse has no synthetic truth
-	BayesN     int
-	Model      *models.Logistic
-	Candidates map[string]float64 // ROC AUC of each L2 penalty tried
+// DonorModel is a fitted donation model: a probability per feature vector
+// and the features that pushed it up (largest first).
+type DonorModel interface {
+	Predict(x []float64) float64
+	Contributions(x []float64) []models.Contribution
 }
 
-// EvaluateDonorModel trains on features as of asOf-24 months and evaluates
-// on asOf-12 months; it picks the ridge penalty by the hold-out AUC.
-func EvaluateDonorModel(ctx context.Context, env *Env, asOf time.Time) (DonorEvaluation, []donorExample, error) {
-	ev := DonorEvaluation{TrainedOn: asOf.AddDate(-2, 0, 0), EvaluedOn: asOf.AddDate(-1, 0, 0), BayesAUC: math.NaN(), Candidates: map[string]float64{}}
-	train, err := DonorExamples(ctx, env, ev.TrainedOn)
-	if err != nil {
-		return ev, nil, err
+// DonorWindows are the as-of dates of the rolling-origin protocol: features
+// as of each date, labels the 12 months after it.
+type DonorWindows struct {
+	Earlier    time.Time // T-48 months: a second training origin, used when it has both outcomes
+	Train      time.Time // T-36 months: candidates are fitted here (with Earlier)
+	Validation time.Time // T-24 months: family and penalty are chosen here
+	Test       time.Time // T-12 months: untouched until the champion is fixed
+}
+
+func donorWindows(asOf time.Time) DonorWindows {
+	return DonorWindows{Earlier: asOf.AddDate(-4, 0, 0), Train: asOf.AddDate(-3, 0, 0), Validation: asOf.AddDate(-2, 0, 0), Test: asOf.AddDate(-1, 0, 0)}
+}
+
+// Baseline is a single-signal ranking evaluated on the test window beside
+// the model: ROC AUC, PR AUC and top-decile lift (ties broken evenly).
+type Baseline struct {
+	Name   string  `json:"name"`
+	ROCAUC float64 `json:"roc_auc"`
+	PRAUC  float64 `json:"pr_auc"`
+	Lift   float64 `json:"lift_top10"`
+}
+
+// DonorEvaluation is the model card of one run: the windows, the
+// candidates' validation scores, and the champion — refitted on the train
+// and validation windows — evaluated once on the test window. Model is that
+// very model: it is the one that scores everyone as of T.
+type DonorEvaluation struct {
+	Version    string
+	Family     string
+	Windows    DonorWindows
+	Eval       models.Evaluation  // test window
+	Validation map[string]float64 // ROC AUC on the validation window of each candidate
+	Baselines  []Baseline         // test window
+	BayesAUC   float64            // NaN when the warehouse has no synthetic truth; same people as Eval
+	BayesN     int
+	Model      DonorModel
+	Weights    map[string]float64 // coefficients (logistic) or importances (forest)
+	Origins    []time.Time        // the training origins used (Earlier when it had both outcomes, Train)
+	WeightKind string             // "coefficients" or "importances"
+	TrainN     int
+}
+
+// donorCandidate is one model family and setting tried on validation.
+type donorCandidate struct {
+	name, family string
+	fit          func(X [][]float64, y []bool) (DonorModel, map[string]float64, error)
+}
+
+func donorCandidates() []donorCandidate {
+	var out []donorCandidate
+	for _, l2 := range []float64{0.1, 1, 10, 100, 300, 1000} {
+		out = append(out, donorCandidate{name: fmt.Sprintf("logistic-l2=%g", l2), family: "logistic", fit: func(X [][]float64, y []bool) (DonorModel, map[string]float64, error) {
+			m, err := models.FitLogistic(X, y, DonorFeatureNames, models.LogisticOptions{L2: l2})
+			if err != nil {
+				return nil, nil, fmt.Errorf("fit logistic (L2 %g): %w", l2, err)
+			}
+			w := map[string]float64{"intercept": m.Intercept}
+			for i, f := range m.Features {
+				w[f] = m.Coef[i]
+			}
+			return m, w, nil
+		}})
 	}
-	env.progress("donation: features", 1, 3)
-	test, err := DonorExamples(ctx, env, ev.EvaluedOn)
-	if err != nil {
-		return ev, nil, err
+	for _, depth := range []int{4, 6} {
+		out = append(out, donorCandidate{name: fmt.Sprintf("forest-depth=%d", depth), family: "forest", fit: func(X [][]float64, y []bool) (DonorModel, map[string]float64, error) {
+			m, err := models.FitForest(X, y, DonorFeatureNames, models.ForestOptions{Trees: 100, MaxDepth: depth, MinLeaf: 10, Seed: 1})
+			if err != nil {
+				return nil, nil, fmt.Errorf("fit forest (depth %d): %w", depth, err)
+			}
+			w := map[string]float64{}
+			for i, f := range m.Features {
+				w[f] = m.Importances[i]
+			}
+			return m, w, nil
+		}})
 	}
-	env.progress("donation: features", 2, 3)
+	return out
+}
+
+func hasBoth(y []bool) bool {
+	var pos int
+	for _, v := range y {
+		if v {
+			pos++
+		}
+	}
+	return pos > 0 && pos < len(y)
+}
+
+func predictAll(m DonorModel, X [][]float64) []float64 {
+	p := make([]float64, len(X))
+	for i, x := range X {
+		p[i] = m.Predict(x)
+	}
+	return p
+}
+
+// EvaluateDonorModel runs the rolling-origin protocol for as-of asOf: fit
+// every candidate on the train window, choose the one with the best ROC AUC
+// on the validation window, refit it on train + validation and evaluate it,
+// once, on the test window, next to the baselines and (on synthetic data)
+// the Bayes AUC of the same people.
+func EvaluateDonorModel(ctx context.Context, env *Env, asOf time.Time) (DonorEvaluation, error) {
+	w := donorWindows(asOf)
+	ev := DonorEvaluation{Windows: w, BayesAUC: math.NaN(), Validation: map[string]float64{}}
+	train, err := DonorExamples(ctx, env, w.Train)
+	if err != nil {
+		return ev, err
+	}
+	// an expanding window: the origin a year earlier joins the training
+	// set when it has givers and non-givers (a young warehouse may not)
+	earlier, err := DonorExamples(ctx, env, w.Earlier)
+	if err != nil {
+		return ev, err
+	}
+	if _, ye := split(earlier); hasBoth(ye) {
+		train = append(earlier, train...)
+		ev.Origins = append(ev.Origins, w.Earlier)
+	}
+	ev.Origins = append(ev.Origins, w.Train)
+	env.progress("donation: features", 1, 4)
+	val, err := DonorExamples(ctx, env, w.Validation)
+	if err != nil {
+		return ev, err
+	}
+	env.progress("donation: features", 2, 4)
+	test, err := DonorExamples(ctx, env, w.Test)
+	if err != nil {
+		return ev, err
+	}
+	env.progress("donation: features", 3, 4)
 	Xtr, ytr := split(train)
+	Xva, yva := split(val)
 	Xte, yte := split(test)
-	best := -1.0
-	for _, l2 := range []float64{0.01, 1, 100} {
-		m, err := models.FitLogistic(Xtr, ytr, DonorFeatureNames, models.LogisticOptions{L2: l2})
+	best, bestAUC := -1, -1.0
+	cands := donorCandidates()
+	for i, c := range cands {
+		m, _, err := c.fit(Xtr, ytr)
 		if err != nil {
-			return ev, nil, fmt.Errorf("fit donation model (L2 %g): %w", l2, err)
+			return ev, fmt.Errorf("donation model, train window %s: %w", day(w.Train), err)
 		}
-		p := make([]float64, len(Xte))
-		for i, x := range Xte {
-			p[i] = m.Predict(x)
-		}
-		e, err := models.Evaluate(p, yte)
+		e, err := models.Evaluate(predictAll(m, Xva), yva)
 		if err != nil {
-			return ev, nil, fmt.Errorf("evaluate donation model: %w", err)
+			return ev, fmt.Errorf("donation model, validation window %s: %w", day(w.Validation), err)
 		}
-		ev.Candidates[fmt.Sprintf("logistic-l2=%g", l2)] = e.ROCAUC
-		if e.ROCAUC > best {
-			best, ev.Eval, ev.Model = e.ROCAUC, e, m
-			ev.Version = fmt.Sprintf("donation-logistic-l2=%g", l2)
+		ev.Validation[c.name] = e.ROCAUC
+		if e.ROCAUC > bestAUC {
+			best, bestAUC = i, e.ROCAUC
 		}
 	}
-	if auc, n, ok, err := bayesAUC(ctx, env, ev.EvaluedOn.Year()); err != nil {
-		return ev, nil, err
+	champ := cands[best]
+	ev.Version, ev.Family = "donation-"+champ.name, champ.family
+	Xall, yall := append(append([][]float64{}, Xtr...), Xva...), append(append([]bool{}, ytr...), yva...)
+	ev.TrainN = len(Xall)
+	ev.Model, ev.Weights, err = champ.fit(Xall, yall)
+	if err != nil {
+		return ev, fmt.Errorf("refit donation champion %s: %w", champ.name, err)
+	}
+	ev.WeightKind = "coefficients"
+	if champ.family != "logistic" {
+		ev.WeightKind = "importances"
+	}
+	if ev.Eval, err = models.Evaluate(predictAll(ev.Model, Xte), yte); err != nil {
+		return ev, fmt.Errorf("donation model, test window %s: %w", day(w.Test), err)
+	}
+	if ev.Baselines, err = donorBaselines(ctx, env, w.Test, test); err != nil {
+		return ev, err
+	}
+	ids := make(map[int64]bool, len(test))
+	for _, e := range test {
+		ids[e.PersonID] = true
+	}
+	if auc, n, ok, err := bayesAUC(ctx, env, w.Test.Year(), ids); err != nil {
+		return ev, err
 	} else if ok {
 		ev.BayesAUC, ev.BayesN = auc, n
 	}
-	return ev, test, nil
+	return ev, nil
 }
 
-func bayesAUC(ctx context.Context, env *Env, year int) (float64, int, bool, error) {
+// donorBaselines ranks the test window's alumni by one signal each: heat
+// level as of the test date, "gave in the last 12 months", and the count of
+// past gift years.
+func donorBaselines(ctx context.Context, env *Env, at time.Time, test []donorExample) ([]Baseline, error) {
+	heat, err := HeatScores(ctx, env, at)
+	if err != nil {
+		return nil, fmt.Errorf("heat baseline: %w", err)
+	}
+	y := make([]bool, len(test))
+	h, gave, years := make([]float64, len(test)), make([]float64, len(test)), make([]float64, len(test))
+	gl, gy := feature("gave_last_year"), feature("gift_years")
+	for i, e := range test {
+		y[i] = e.GaveNext
+		lvl := 1
+		if s, ok := heat[e.PersonID]; ok {
+			lvl = s.Level
+		}
+		h[i] = float64(lvl) / 4
+		gave[i] = e.X[gl]
+		years[i] = e.X[gy] / 5
+	}
+	var out []Baseline
+	for _, b := range []struct {
+		name string
+		p    []float64
+	}{{"heat level", h}, {"gave in the last 12 months", gave}, {"count of past gift years", years}} {
+		e, err := models.Evaluate(b.p, y)
+		if err != nil {
+			return nil, fmt.Errorf("baseline %s: %w", b.name, err)
+		}
+		out = append(out, Baseline{Name: b.name, ROCAUC: e.ROCAUC, PRAUC: e.PRAUC, Lift: e.LiftTop10})
+	}
+	return out, nil
+}
+
+// bayesAUC is the ROC AUC of the generator's true propensities for year,
+// on the people in ids (the test window's alumni).
+func bayesAUC(ctx context.Context, env *Env, year int, ids map[int64]bool) (float64, int, bool, error) {
 	var n uint64
 	if err := env.Warehouse.QueryRow(ctx, query("truth_available.sql")).Scan(&n); err != nil {
 		return 0, 0, false, fmt.Errorf("look for synthetic truth: %w", err)
@@ -259,7 +304,9 @@ func bayesAUC(ctx context.Context, env *Env, year int) (float64, int, bool, erro
 		if err := r.Scan(&id, &prop, &gave); err != nil {
 			return err
 		}
-		p, y = append(p, prop), append(y, gave == 1)
+		if ids[id] {
+			p, y = append(p, prop), append(y, gave == 1)
+		}
 		return nil
 	}); err != nil {
 		return 0, 0, false, err
@@ -295,22 +342,56 @@ func reasonText(c models.Contribution) string {
 	switch c.Feature {
 	case "gave_last_year":
 		return "gave in the last 12 months"
-	case "prior_gift_years":
-		return fmt.Sprintf("gave in %.0f of the 4 years before", c.Value)
-	case "events_attended":
+	case "gift_years":
+		return fmt.Sprintf("gave in %.0f of the last 5 years", c.Value)
+	case "consecutive_years":
+		return fmt.Sprintf("gave %.0f years in a row", c.Value)
+	case "years_since_gift":
+		if c.Value >= 6 {
+			return "never gave"
+		}
+		if c.Value < 1 {
+			return fmt.Sprintf("last gift %.0f months ago", math.Max(1, math.Round(12*c.Value)))
+		}
+		return fmt.Sprintf("last gift %.1f years ago", c.Value)
+	case "log_largest_gift":
+		return fmt.Sprintf("largest gift about %.0f EUR", math.Pow(10, c.Value)-1)
+	case "log_total_given":
+		return fmt.Sprintf("gave about %.0f EUR in 5 years", math.Pow(10, c.Value)-1)
+	case "recurring":
+		return "gives by a recurring gift"
+	case "events_12m":
 		return fmt.Sprintf("attended %.0f events in the last 12 months", c.Value)
+	case "events_24m":
+		return fmt.Sprintf("attended %.0f events in the last 24 months", c.Value)
+	case "opens_12m":
+		return fmt.Sprintf("opened %.0f of our emails in the last 12 months", c.Value)
+	case "clicks_12m":
+		return fmt.Sprintf("clicked %.0f emails in the last 12 months", c.Value)
 	case "open_rate":
 		return fmt.Sprintf("opened %.0f%% of our emails in the last 12 months", 100*c.Value)
-	case "clicks":
-		return fmt.Sprintf("clicked %.0f emails in the last 12 months", c.Value)
+	case "giving_page_visits":
+		return fmt.Sprintf("visited our giving pages %.0f times in the last 12 months", c.Value)
+	case "web_visits":
+		return fmt.Sprintf("visited our website %.0f times in the last 12 months", c.Value)
+	case "age_known", "age_decades", "age_peak":
+		return "age"
 	case "seniority_decades":
 		return fmt.Sprintf("graduated %.0f years ago", 10*c.Value)
+	case "career_level":
+		return []string{"no current role on record", "a current job on record", "manager or lead", "director or head", "chief executive or founder"}[min(4, max(0, int(c.Value)))]
 	case "top_economic":
 		return "top alumnus: high economic profile"
 	case "top_prestige":
 		return "top alumnus: prestige"
+	case "top_visibility":
+		return "top alumnus: visibility"
 	case "mentor":
 		return "mentors students"
+	case "staff_interactions":
+		return fmt.Sprintf("%.0f contacts with our staff in the last 12 months", c.Value)
+	case "engagement_modes":
+		return fmt.Sprintf("engaged in %.0f ways in the last 12 months", c.Value)
 	}
 	return c.Feature
 }
@@ -372,22 +453,19 @@ func typicalGifts(ex []donorExample) map[string]float64 {
 func (j donationJob) Run(ctx context.Context, env *Env, asOf time.Time) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Job: j.Name(), AsOf: asOf}
-	ev, recent, err := EvaluateDonorModel(ctx, env, asOf)
+	ev, err := EvaluateDonorModel(ctx, env, asOf)
 	if err != nil {
 		return sum, err
 	}
-	// refit on the most recent complete window, then score as of asOf
-	X, y := split(recent)
-	final, err := models.FitLogistic(X, y, DonorFeatureNames, models.LogisticOptions{L2: ev.Model.L2})
-	if err != nil {
-		return sum, fmt.Errorf("refit donation model: %w", err)
-	}
+	// the model that scores is the one the test window evaluated: the
+	// champion fitted on the train and validation windows, not a refit
+	final := ev.Model
 	now, err := DonorExamples(ctx, env, asOf)
 	if err != nil {
 		return sum, err
 	}
-	env.progress("donation: features", 3, 3)
-	if err := writeEvaluation(ctx, env, asOf, ev, final); err != nil {
+	env.progress("donation: features", 4, 4)
+	if err := writeEvaluation(ctx, env, asOf, ev); err != nil {
 		return sum, err
 	}
 	typical := typicalGifts(now)
@@ -436,33 +514,65 @@ func (j donationJob) Run(ctx context.Context, env *Env, asOf time.Time) (Summary
 // Lines is the evaluation as a person reads it.
 func (ev DonorEvaluation) Lines() []string {
 	var cands []string
-	for k, v := range ev.Candidates {
+	for k, v := range ev.Validation {
 		cands = append(cands, fmt.Sprintf("%s %.4f", k, v))
 	}
 	sort.Strings(cands)
+	w := ev.Windows
+	var origins []string
+	for _, o := range ev.Origins {
+		origins = append(origins, day(o))
+	}
 	l := []string{
-		fmt.Sprintf("donation model %s: trained on features as of %s, evaluated on %s (%d alumni, %d gave)",
-			ev.Version, day(ev.TrainedOn), day(ev.EvaluedOn), ev.Eval.N, ev.Eval.Positives),
-		fmt.Sprintf("  ROC AUC %.4f, PR AUC %.4f, lift in top decile %.2f, Brier %.5f", ev.Eval.ROCAUC, ev.Eval.PRAUC, ev.Eval.LiftTop10, ev.Eval.Brier),
-		"  candidates (hold-out ROC AUC): " + strings.Join(cands, ", "),
+		fmt.Sprintf("donation model %s (champion on validation): fitted on features as of %s and %s, tested on %s (%d alumni, %d gave)",
+			ev.Version, strings.Join(origins, ", "), day(w.Validation), day(w.Test), ev.Eval.N, ev.Eval.Positives),
+		fmt.Sprintf("  test window: ROC AUC %.4f, PR AUC %.4f, lift in top decile %.2f, Brier %.5f", ev.Eval.ROCAUC, ev.Eval.PRAUC, ev.Eval.LiftTop10, ev.Eval.Brier),
+		"  candidates (validation ROC AUC, fitted on " + strings.Join(origins, ", ") + "): " + strings.Join(cands, ", "),
+	}
+	for _, b := range ev.Baselines {
+		l = append(l, fmt.Sprintf("  baseline %s: ROC AUC %.4f, PR AUC %.4f, lift %.2f", b.Name, b.ROCAUC, b.PRAUC, b.Lift))
 	}
 	if !math.IsNaN(ev.BayesAUC) {
-		l = append(l, fmt.Sprintf("  Bayes ROC AUC of the generator's true propensities for %d: %.4f (model %.4f, gap %.4f)",
-			ev.EvaluedOn.Year(), ev.BayesAUC, ev.Eval.ROCAUC, ev.BayesAUC-ev.Eval.ROCAUC))
+		l = append(l, fmt.Sprintf("  Bayes ROC AUC of the generator's true propensities, same %d alumni, %d: %.4f (model %.4f, gap %.4f)",
+			ev.BayesN, w.Test.Year(), ev.BayesAUC, ev.Eval.ROCAUC, ev.BayesAUC-ev.Eval.ROCAUC))
 	}
 	return l
 }
 
-func writeEvaluation(ctx context.Context, env *Env, asOf time.Time, ev DonorEvaluation, final *models.Logistic) error {
+// donorCard is the details column of the evaluation row: everything needed
+// to know what was measured and which model scores.
+type donorCard struct {
+	Protocol     string             `json:"protocol"`
+	Family       string             `json:"family"`
+	Champion     string             `json:"champion"`
+	Windows      map[string]string  `json:"windows"`
+	Features     []string           `json:"features"`
+	Coefficients map[string]float64 `json:"coefficients,omitempty"`
+	Importances  map[string]float64 `json:"importances,omitempty"`
+	Validation   map[string]float64 `json:"validation"`
+	Baselines    []Baseline         `json:"baselines"`
+	TrainN       int                `json:"train_examples"`
+	BayesN       int                `json:"bayes_examples"`
+}
+
+func writeEvaluation(ctx context.Context, env *Env, asOf time.Time, ev DonorEvaluation) error {
 	cal, err := json.Marshal(ev.Eval.Calibrated)
 	if err != nil {
 		return err
 	}
-	coef := map[string]float64{"intercept": final.Intercept}
-	for i, f := range final.Features {
-		coef[f] = final.Coef[i]
+	w := ev.Windows
+	card := donorCard{
+		Protocol: "rolling origin: candidates fitted on train, chosen on validation, champion refitted on train+validation and tested once on test; it scores as of as_of",
+		Family:   ev.Family, Champion: ev.Version,
+		Windows:  map[string]string{"train": day(ev.Origins[0]), "train_last": day(w.Train), "validation": day(w.Validation), "test": day(w.Test), "label": "a gift in the 12 months after each date"},
+		Features: DonorFeatureNames, Validation: ev.Validation, Baselines: ev.Baselines, TrainN: ev.TrainN, BayesN: ev.BayesN,
 	}
-	details, err := json.Marshal(map[string]any{"coefficients": coef, "candidates": ev.Candidates, "bayes_examples": ev.BayesN})
+	if ev.WeightKind == "coefficients" {
+		card.Coefficients = ev.Weights
+	} else {
+		card.Importances = ev.Weights
+	}
+	details, err := json.Marshal(card)
 	if err != nil {
 		return err
 	}
@@ -474,7 +584,7 @@ func writeEvaluation(ctx context.Context, env *Env, asOf time.Time, ev DonorEval
 	if err != nil {
 		return fmt.Errorf("write evaluation: %w", err)
 	}
-	if err := b.Append("donation", ev.Version, asOf, ev.TrainedOn, ev.EvaluedOn, int64(ev.Eval.N), int64(ev.Eval.Positives),
+	if err := b.Append("donation", ev.Version, asOf, ev.Origins[0], w.Test, int64(ev.Eval.N), int64(ev.Eval.Positives),
 		ev.Eval.ROCAUC, ev.Eval.PRAUC, ev.Eval.LiftTop10, ev.Eval.Brier, bayes, string(cal), string(details), env.now()); err != nil {
 		b.Abort()
 		return fmt.Errorf("write evaluation: %w", err)

@@ -25,11 +25,17 @@ type fixture struct {
 
 func (f *fixture) change(aggregate string, id int64, at time.Time, rec any) {
 	f.t.Helper()
+	f.changeType(aggregate+".created", aggregate, id, at, rec)
+}
+
+// changeType writes a change of any type (….updated, ….deleted) at a time.
+func (f *fixture) changeType(typ, aggregate string, id int64, at time.Time, rec any) {
+	f.t.Helper()
 	payload, err := json.Marshal(rec)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	rows, err := warehouse.Rows(calore.Event{ID: uuid.NewString(), Type: aggregate + ".created", SchemaVersion: 1, Time: at,
+	rows, err := warehouse.Rows(calore.Event{ID: uuid.NewString(), Type: typ, SchemaVersion: 1, Time: at,
 		Aggregate: aggregate, AggregateID: strconv.FormatInt(id, 10), Payload: payload})
 	if err != nil {
 		f.t.Fatalf("rows of %s %d: %v", aggregate, id, err)

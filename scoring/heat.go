@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -138,8 +139,27 @@ func (j heatJob) Run(ctx context.Context, env *Env, asOf time.Time) (Summary, er
 		return sum, err
 	}
 	sum.Rows = w.n
-	sum.Took = time.Since(start)
 	sum.Lines = append(sum.Lines, fmt.Sprintf("heat %s as of %s: %d people; level 1 %d, 2 %d, 3 %d, 4 %d", version, day(asOf), len(people), levels[1], levels[2], levels[3], levels[4]))
+	// does heat earn its levels? heat as of 3 months before against the
+	// quarter that followed
+	bt, err := BacktestHeat(ctx, env, asOf)
+	switch {
+	case errors.Is(err, models.ErrNotEnoughData):
+		sum.Lines = append(sum.Lines, "  heat back-test: not enough data (nobody or everybody engaged in the last quarter)")
+	case err != nil:
+		return sum, err
+	default:
+		if err := writeCard(ctx, env, "heat", version, asOf, bt.At, bt.At, bt.Eval, map[string]any{
+			"backtest": "heat as of trained_on ranks who engaged (any heat signal) in the quarter up to as_of", "levels": bt.Levels}); err != nil {
+			return sum, err
+		}
+		sum.Lines = append(sum.Lines, fmt.Sprintf("  heat back-test: heat as of %s ranks who engaged in the next quarter with ROC AUC %.4f, lift in the top decile %.2f (%d people, %d engaged)",
+			day(bt.At), bt.Eval.ROCAUC, bt.Eval.LiftTop10, bt.Eval.N, bt.Eval.Positives))
+		for _, l := range bt.Levels {
+			sum.Lines = append(sum.Lines, fmt.Sprintf("    level %d: %d people, %.1f%% engaged next quarter (lift %.2f)", l.Level, l.People, 100*l.Rate, l.Lift))
+		}
+	}
+	sum.Took = time.Since(start)
 	return sum, nil
 }
 

@@ -116,3 +116,27 @@ func TestTurnoutAndCompanyQueriesOnFixture(t *testing.T) {
 		t.Errorf("sector %q", cs[0].Sector)
 	}
 }
+
+// TestNaiveTurnoutBaseline: last edition's rate, per kind, against the
+// forecast, worked out by hand.
+func TestNaiveTurnoutBaseline(t *testing.T) {
+	d := func(m int) time.Time { return time.Date(2025, time.Month(m), 1, 0, 0, 0, 0, time.UTC) }
+	events := []EventTurnout{
+		{ID: 1, Kind: "talk", StartsAt: d(1), Registered: 100, Attended: 50},
+		{ID: 2, Kind: "talk", StartsAt: d(2), Registered: 100, Attended: 80},
+		{ID: 3, Kind: "fair", StartsAt: d(3), Registered: 10, Attended: 10},
+		{ID: 4, Kind: "talk", StartsAt: d(4), Registered: 200, Attended: 120},
+	}
+	bt := []Forecast{
+		{Event: events[3], Rate: 0.65, Expected: 130, Actual: 120}, // the forecast: off by 10
+	}
+	naive := NaiveBacktest(events, bt)
+	if naive[0].Rate != 0.8 || naive[0].Expected != 160 { // event 2's rate × 200
+		t.Fatalf("naive forecast %+v, want rate 0.8, 160 expected", naive[0])
+	}
+	errs := TurnoutErrors(bt, naive)
+	want := []TurnoutKindError{{Kind: "talk", Events: 1, MAE: 10, NaiveMAE: 40, Bias: 10}, {Kind: "all", Events: 1, MAE: 10, NaiveMAE: 40, Bias: 10}}
+	if len(errs) != 2 || errs[0] != want[0] || errs[1] != want[1] {
+		t.Errorf("errors %+v, want %+v", errs, want)
+	}
+}

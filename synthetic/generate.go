@@ -76,9 +76,15 @@ type alum struct {
 	mpp        bool // reads mail through a privacy proxy: machine opens
 	mentorFrom int  // year mentoring started, 0 = never
 	gaveYears  map[int]bool
+	// giving model 2 (giving.go): hidden wealth, the true birth year (stored
+	// for 70%), a yearly intent, the years given by a recurring gift
+	wealth         float64
+	birthYear      int
+	intent         map[int]float64
+	recurringYears map[int]bool
 }
 
-type yearCounters struct{ sends, opens, clicks, attended []int16 }
+type yearCounters struct{ sends, opens, clicks, attended, givingVisits []int16 }
 
 type generator struct {
 	s        Scale
@@ -116,7 +122,7 @@ func Generate(s Scale, seed uint64, emit func(Traffic) error, progress Progress)
 	for y := s.FirstYear(); y < s.AsOf.Year(); y++ {
 		g.counters[y] = &yearCounters{
 			sends: make([]int16, len(g.alumni)), opens: make([]int16, len(g.alumni)),
-			clicks: make([]int16, len(g.alumni)), attended: make([]int16, len(g.alumni)),
+			clicks: make([]int16, len(g.alumni)), attended: make([]int16, len(g.alumni)), givingVisits: make([]int16, len(g.alumni)),
 		}
 		g.journeys(y)
 		if err := g.events(y); err != nil {
@@ -326,7 +332,12 @@ func (g *generator) people() {
 		p.Sources = []calore.PersonSource{{Source: "anagrafe-studenti", FirstSeenAt: p.CreatedAt}}
 		inst := p.CreatedAt.AddDate(0, -6, 0)
 		p.Emails = append(p.Emails, calore.Email{Type: calore.EmailInstitutional, Address: fmt.Sprintf("a%d@alumni.polimi.example", p.ID), LastConfirmedAt: &inst})
-		a := alum{idx: len(g.ds.People) - 1, affinity: g.rng.NormFloat64(), gradYear: grad, gaveYears: map[int]bool{}, mpp: g.rng.Float64() < 0.15}
+		a := alum{idx: len(g.ds.People) - 1, affinity: g.rng.NormFloat64(), gradYear: grad, gaveYears: map[int]bool{}, mpp: g.rng.Float64() < 0.15,
+			wealth: 0.8*g.rng.NormFloat64() + 0.02*math.Min(float64(s.AsOf.Year()-grad), 30), birthYear: grad - 23 - g.rng.IntN(5),
+			intent: map[int]float64{s.FirstYear() - 1: g.rng.NormFloat64()}, recurringYears: map[int]bool{}}
+		if g.rng.Float64() < 0.7 { // the birth date is on record for 70% of alumni
+			p.BirthDate = ptr(time.Date(a.birthYear, time.Month(1+g.rng.IntN(12)), 1+g.rng.IntN(28), 0, 0, 0, 0, time.UTC))
+		}
 		if grad > s.AsOf.Year()-4 {
 			a.affinity -= 0.3
 		}
@@ -337,6 +348,9 @@ func (g *generator) people() {
 			a.top, p.Relevance = calore.TopEconomic, ptr(3+g.rng.IntN(3))
 		case r < 0.030:
 			a.top, p.Relevance = calore.TopVisibility, ptr(2+g.rng.IntN(4))
+		}
+		if a.top == calore.TopEconomic {
+			a.wealth += 1.5
 		}
 		if a.top != "" {
 			p.TopCategory = a.top
@@ -387,17 +401,26 @@ func (g *generator) people() {
 		})
 		g.referents = append(g.referents, len(g.ds.People)-1)
 	}
-	// some alumni work at the organisations
+	// 55% of alumni have a current job on record; its seniority is a noisy
+	// sign of their (hidden) wealth and of their years since graduation
+	roles := [][]string{{"employee", "engineer", "analyst"}, {"project manager", "team lead", "senior engineer"}, {"director", "head of R&D", "direttore tecnico"}, {"CEO", "founder", "managing partner"}}
 	for _, a := range g.alumni {
-		if g.rng.Float64() > 0.2 {
+		if g.rng.Float64() > 0.55 {
 			continue
 		}
 		p := &g.ds.People[a.idx]
 		org := g.ds.Organisations[g.pick(ow)]
 		start := time.Date(a.gradYear, 9, 1, 0, 0, 0, 0, time.UTC)
+		z := 0.8*a.wealth + 0.04*math.Min(float64(s.AsOf.Year()-a.gradYear), 30) + 0.7*g.rng.NormFloat64()
+		level := 0
+		for _, cut := range []float64{0.3, 1.1, 1.9} {
+			if z > cut {
+				level++
+			}
+		}
 		g.ds.Affiliations = append(g.ds.Affiliations, calore.Affiliation{
 			Meta: meta(int64(len(g.ds.Affiliations)+1), p.CreatedAt), PersonID: p.ID, OrganisationID: org.ID,
-			Role: "employee", StartDate: &start,
+			Role: roles[level][g.rng.IntN(3)], StartDate: &start,
 		})
 	}
 	g.progress("people", len(g.ds.People), total)
@@ -551,7 +574,7 @@ func (g *generator) upcomingEvents() error {
 	y := g.s.AsOf.Year()
 	g.counters[y] = &yearCounters{
 		sends: make([]int16, len(g.alumni)), opens: make([]int16, len(g.alumni)),
-		clicks: make([]int16, len(g.alumni)), attended: make([]int16, len(g.alumni)),
+		clicks: make([]int16, len(g.alumni)), attended: make([]int16, len(g.alumni)), givingVisits: make([]int16, len(g.alumni)),
 	}
 	return g.eventsAt(y, max(2, g.s.EventsPerYear/6), func() time.Time {
 		return g.s.AsOf.Add(time.Duration(10*24+g.rng.IntN(20*24)) * time.Hour)
@@ -793,15 +816,29 @@ func (g *generator) send(tr *Traffic, c calore.Campaign, idx, ai int, openP, cli
 
 func (g *generator) web(y int) error {
 	var tr Traffic
-	for _, a := range g.alumni {
+	for ai := range g.alumni {
+		a := &g.alumni[ai]
 		p := g.ds.People[a.idx]
+		// this year's intent to give (hidden), seen only through visits to
+		// the giving page
+		a.intent[y] = 0.6*a.intent[y-1] + 0.8*g.rng.NormFloat64()
+		for k := g.poisson(0.25 * math.Exp(0.9*a.intent[y]-0.4)); k > 0; k-- {
+			at := g.dayIn(y)
+			if at.Before(p.CreatedAt) {
+				continue
+			}
+			g.counters[y].givingVisits[ai]++
+			tr.Hits = append(tr.Hits, Hit{ID: g.uuid(), Type: calore.EventWebPageView, At: at, Hit: calore.TrackingHit{
+				ContactID: p.ID, AnonymousID: fmt.Sprintf("anon-%d", p.ID), URL: "https://www.polimi.example/dona-ora",
+				UserAgent: "Mozilla/5.0", IPPrefix: "198.51.100.0"}})
+		}
 		for k := g.poisson(g.s.WebVisitsPerAlumni * math.Exp(0.5*a.affinity-0.125)); k > 0; k-- {
 			at := g.dayIn(y)
 			if at.Before(p.CreatedAt) {
 				continue
 			}
 			tr.Hits = append(tr.Hits, Hit{ID: g.uuid(), Type: calore.EventWebPageView, At: at, Hit: calore.TrackingHit{
-				ContactID: p.ID, AnonymousID: fmt.Sprintf("anon-%d", p.ID), URL: []string{"https://www.polimi.example/alumni", "https://www.polimi.example/eventi", "https://www.polimi.example/dona-ora", "https://www.polimi.example/news"}[g.rng.IntN(4)],
+				ContactID: p.ID, AnonymousID: fmt.Sprintf("anon-%d", p.ID), URL: []string{"https://www.polimi.example/alumni", "https://www.polimi.example/eventi", "https://www.polimi.example/carriere", "https://www.polimi.example/news"}[g.rng.IntN(4)],
 				UserAgent: "Mozilla/5.0", IPPrefix: "198.51.100.0"}})
 		}
 		if len(tr.Hits) >= 50_000 {
@@ -845,9 +882,15 @@ func (g *generator) interactions(y int) {
 
 func (g *generator) features(ai int, y int) givingFeatures {
 	a := g.alumni[ai]
-	var f givingFeatures
+	f := givingFeatures{Wealth: a.wealth, Affinity: a.affinity, Age: float64(y - a.birthYear), Intent: a.intent[y-1]}
 	if a.gaveYears[y-1] {
 		f.GaveLast = 1
+	}
+	if a.recurringYears[y-1] {
+		f.RecurringLast = 1
+	}
+	for py := y - 1; a.gaveYears[py]; py-- {
+		f.Consecutive++
 	}
 	for py := y - 5; py <= y-2; py++ {
 		if a.gaveYears[py] {
@@ -855,18 +898,11 @@ func (g *generator) features(ai int, y int) givingFeatures {
 		}
 	}
 	if c := g.counters[y-1]; c != nil {
-		f.Attended = math.Min(float64(c.attended[ai]), 5)
-		if c.sends[ai] > 0 {
-			f.OpenRate = float64(c.opens[ai]) / float64(c.sends[ai])
-		}
-		f.Clicks = math.Min(float64(c.clicks[ai]), 5)
+		f.Attended1 = float64(c.attended[ai])
+		f.Opens = float64(c.opens[ai])
 	}
-	f.Seniority = math.Min(float64(y-a.gradYear), 40) / 10
-	switch a.top {
-	case calore.TopEconomic:
-		f.TopEconomic = 1
-	case calore.TopPrestige:
-		f.TopPrestige = 1
+	if c := g.counters[y-2]; c != nil {
+		f.Attended2 = float64(c.attended[ai])
 	}
 	if a.mentorFrom != 0 && a.mentorFrom < y {
 		f.Mentor = 1
@@ -917,7 +953,7 @@ func (g *generator) giving(y int) {
 
 func (g *generator) gift(a *alum, y int, appeals []calore.Campaign) {
 	p := g.ds.People[a.idx]
-	amount := 150 * math.Exp(g.rng.NormFloat64()) * (1 + 0.3*math.Min(float64(y-a.gradYear), 40)/10)
+	amount := 150 * math.Exp(0.8*g.rng.NormFloat64()+0.6*a.wealth) * (1 + 0.3*math.Min(float64(y-a.gradYear), 40)/10)
 	switch a.top {
 	case calore.TopEconomic:
 		amount *= 40
@@ -932,7 +968,10 @@ func (g *generator) gift(a *alum, y int, appeals []calore.Campaign) {
 			campaign = ptr(c.ID)
 		}
 	}
-	if g.rng.Float64() < 0.15 { // a monthly donor gives each month from the first gift to the year's end
+	// a monthly donor gives each month from the first gift to the year's
+	// end; most monthly donors of last year stay monthly
+	if r := g.rng.Float64(); r < 0.12 || (a.recurringYears[y-1] && r < 0.8) {
+		a.recurringYears[y] = true
 		monthly := math.Max(5, math.Round(amount/12))
 		for m := at.Month(); m <= 12; m++ {
 			day := time.Date(y, m, min(at.Day(), 28), 12, 0, 0, 0, time.UTC)

@@ -42,7 +42,7 @@ var plainIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var BIObjects = []string{
 	"people", "organisations", "donations", "fundraising_days", "registrations", "events", "campaign_performance",
 	"scores", "company_clusters", "funnels", "model_evaluations", "model_calibration",
-	"model_features", "event_forecasts",
+	"model_features", "model_weights", "model_cards", "event_forecasts",
 }
 
 func loadBIMigrations(warehouseDB, biDB string) ([]migration, error) {

@@ -157,7 +157,9 @@ func (f *biFixture) scores() {
 	f.insert("model_evaluations", "model, model_version, as_of, trained_on, evaluated_on, examples, positives, roc_auc, pr_auc, lift_top10, brier, bayes_auc, calibration, details, computed_at",
 		[]any{"donation", "d1", jan, at("2024-01-01"), at("2025-01-01"), int64(1000), int64(20), 0.8, 0.3, 4.5, 0.01, 0.82,
 			`[{"Lo":0,"Hi":0.5,"N":900,"Predicted":0.01,"Observed":0.012},{"Lo":0.5,"Hi":1,"N":100,"Predicted":0.7,"Observed":0.65}]`,
-			`{"bayes_examples":1000,"candidates":{"logistic-l2=1":0.8},"coefficients":{"gave_last_year":1.5,"intercept":-3,"mentor":-0.25}}`, c1})
+			`{"bayes_examples":1000,"candidates":{"logistic-l2=1":0.8},"coefficients":{"gave_last_year":1.5,"intercept":-3,"mentor":-0.25}}`, c1},
+		[]any{"donation", "d2", jan, at("2023-01-01"), at("2025-01-01"), int64(1000), int64(20), 0.81, 0.3, 4.6, 0.01, 0.82, `[]`,
+			`{"protocol":"rolling origin","family":"forest","champion":"donation-forest-depth=4","windows":{"train":"2023-01-01","validation":"2024-01-01","test":"2025-01-01","label":"a gift in the 12 months after each date"},"features":["gave_last_year","mentor"],"importances":{"gave_last_year":0.2,"mentor":1e-3},"validation":{"forest-depth=4":0.8}}`, c1})
 	const funnelCols = "funnel, as_of, segment_kind, segment, step, step_name, entered, conversion, median_hours, computed_at"
 	f.insert("funnel_snapshots", funnelCols,
 		[]any{"campaign", jan, "all", "all", int32(1), "sent", int64(100), 1.0, 0.0, c1},
@@ -231,10 +233,15 @@ func TestBIObjectsOnFixture(t *testing.T) {
 		{"company_clusters", "SELECT size_level, log10_revenue, interactions_12m, placements_12m, log10_contract_value_3y, partnership_level FROM company_clusters",
 			"3 7.5 12 4 5.25 3"},
 		{"funnels", "SELECT step, step_name, entered, conversion FROM funnels ORDER BY step", "1 sent 100 1 2 opened 42 0.42"},
-		{"model_evaluations", "SELECT count(), any(roc_auc), any(lift_top_decile), any(examples), any(positives), any(bayes_auc) FROM model_evaluations", "1 0.8 4.5 1000 20 0.82"},
+		{"model_evaluations", "SELECT count(), any(roc_auc), any(lift_top_decile), any(examples), any(positives), any(bayes_auc) FROM model_evaluations WHERE model_version = 'd1'", "1 0.8 4.5 1000 20 0.82"},
 		{"model_calibration", "SELECT bin, predicted_from, predicted_to, examples, mean_predicted, observed_rate FROM model_calibration ORDER BY bin",
 			"1 0 0.5 900 0.01 0.012 2 0.5 1 100 0.7 0.65"},
 		{"model_features", "SELECT feature, coefficient FROM model_features ORDER BY feature", "gave_last_year 1.5 intercept -3 mentor -0.25"},
+		{"model_weights", "SELECT model_version, kind, feature, weight FROM model_weights ORDER BY model_version, feature",
+			"d1 coefficient gave_last_year 1.5 d1 coefficient intercept -3 d1 coefficient mentor -0.25 d2 importance gave_last_year 0.2 d2 importance mentor 0.001"},
+		{"model_cards", "SELECT family, champion, train_on, validation_on, test_on, features FROM model_cards WHERE model_version = 'd2'",
+			"forest donation-forest-depth=4 2023-01-01 2024-01-01 2025-01-01 gave_last_year, mentor"},
+		{"model_cards", "SELECT family, validation_on FROM model_cards WHERE model_version = 'd1'", " 1970-01-01"},
 		{"event_forecasts", "SELECT event_id, forecast, actual FROM event_forecasts ORDER BY event_id", "100 1 1 101 4 \\N"},
 	}
 	covered := map[string]bool{}

@@ -27,11 +27,15 @@ import (
 // DB is the name of the full university's databases.
 const DB = "calore_full"
 
+// DemoDB is the name of the demo university's databases (LoadDemo).
+const DemoDB = "calore_demo"
+
 // AsOf is the day the full university is scored as of.
 const AsOf = "2026-01-01"
 
 // University is the loaded full university.
 type University struct {
+	DB  string   // its PostgreSQL and ClickHouse databases
 	Bin string   // a `calore` binary built for this run
 	Env []string // the environment that points it at the university's databases
 }
@@ -48,16 +52,30 @@ type Result struct {
 // what it did and how long it took.
 func Load(tb testing.TB) University {
 	tb.Helper()
-	u := University{Env: env(tb), Bin: filepath.Join(tb.TempDir(), "calore")}
+	return load(tb, "full", DB, true)
+}
+
+// LoadDemo is Load of the demo university (31,500 people, `calore seed
+// --scale demo`) in databases of its own (DemoDB), not scored (the
+// model-quality benchmarks score it themselves): a few minutes to load the
+// first time.
+func LoadDemo(tb testing.TB) University {
+	tb.Helper()
+	return load(tb, "demo", DemoDB, false)
+}
+
+func load(tb testing.TB, scale, db string, score bool) University {
+	tb.Helper()
+	u := University{DB: db, Env: env(tb, db), Bin: filepath.Join(tb.TempDir(), "calore")}
 	if out, err := exec.Command("go", "build", "-o", u.Bin, "github.com/calore-crm/calore/cmd/calore").CombinedOutput(); err != nil {
 		tb.Fatalf("build calore: %v\n%s", err, out)
 	}
 	u.Run(tb, "migrate")
-	seed := u.Run(tb, "seed", "--scale", "full", "--seed", "1")
-	tb.Logf("full university: seed (%s, peak RSS %.0f MiB):\n%s", seed.Took.Round(time.Second), seed.RSSMiB, seed.Out)
-	if !scored(tb) {
+	seed := u.Run(tb, "seed", "--scale", scale, "--seed", "1")
+	tb.Logf("%s university: seed (%s, peak RSS %.0f MiB):\n%s", scale, seed.Took.Round(time.Second), seed.RSSMiB, seed.Out)
+	if score && !scored(tb, db) {
 		s := u.Run(tb, "score", "--as-of", AsOf)
-		tb.Logf("full university: scored as of %s (%s)", AsOf, s.Took.Round(time.Second))
+		tb.Logf("%s university: scored as of %s (%s)", scale, AsOf, s.Took.Round(time.Second))
 	}
 	return u
 }
@@ -82,7 +100,7 @@ func (u University) Run(tb testing.TB, args ...string) Result {
 
 // env returns the environment of the university's databases, creating them
 // when missing.
-func env(tb testing.TB) []string {
+func env(tb testing.TB, db string) []string {
 	tb.Helper()
 	dsn := itest.Env(tb, "CALORE_PG_DSN") // the application role
 	owner := os.Getenv("CALORE_PG_MIGRATE_DSN")
@@ -97,11 +115,11 @@ func env(tb testing.TB) []string {
 	}
 	defer admin.Close(ctx)
 	var exists bool
-	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, DB).Scan(&exists); err != nil {
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, db).Scan(&exists); err != nil {
 		tb.Fatal(err)
 	}
 	if !exists {
-		if _, err := admin.Exec(ctx, "CREATE DATABASE "+DB); err != nil {
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+db); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -110,7 +128,7 @@ func env(tb testing.TB) []string {
 		tb.Fatal(err)
 	}
 	defer conn.Close()
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+DB); err != nil {
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
 		tb.Fatal(err)
 	}
 	onDB := func(dsn string) string {
@@ -118,17 +136,21 @@ func env(tb testing.TB) []string {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		u.Path = "/" + DB
+		u.Path = "/" + db
 		return u.String()
 	}
-	return append(os.Environ(), "CALORE_PG_DSN="+onDB(dsn), "CALORE_PG_MIGRATE_DSN="+onDB(owner), "CALORE_CLICKHOUSE_DATABASE="+DB, "CALORE_KAFKA_TOPIC_PREFIX=full.", "CALORE_LOG_LEVEL=warn")
+	e := append(os.Environ(), "CALORE_PG_DSN="+onDB(dsn), "CALORE_PG_MIGRATE_DSN="+onDB(owner), "CALORE_CLICKHOUSE_DATABASE="+db, "CALORE_LOG_LEVEL=warn")
+	if db == DB {
+		return append(e, "CALORE_KAFKA_TOPIC_PREFIX=full.")
+	}
+	return append(e, "CALORE_CLICKHOUSE_BI_DATABASE="+db+"_bi", "CALORE_KAFKA_TOPIC_PREFIX="+db+".")
 }
 
 // scored tells whether the university has person scores.
-func scored(tb testing.TB) bool {
+func scored(tb testing.TB, db string) bool {
 	tb.Helper()
 	c := warehousetest.Config(tb)
-	c.Database = DB
+	c.Database = db
 	conn, err := warehouse.Open(context.Background(), c)
 	if err != nil {
 		tb.Fatal(err)

@@ -19,7 +19,19 @@ FROM
     UNION ALL
 
     SELECT organisation_id, toUInt64(0) AS interactions, count() AS placements
-    FROM collaborations_current
+    FROM (
+        -- collaborations as recorded before @as_of (point in time: the change log keeps every version)
+        SELECT argMax(visitParamExtractInt(payload, 'person_id'), version) AS person_id,
+               argMax(visitParamExtractInt(payload, 'organisation_id'), version) AS organisation_id,
+               argMax(visitParamExtractString(payload, 'kind'), version) AS kind,
+               toDate(if(argMax(visitParamExtractString(payload, 'start_date'), version) = '', '1970-01-01',
+                         substring(argMax(visitParamExtractString(payload, 'start_date'), version), 1, 10))) AS start_date,
+               argMax(type, version) AS last_type
+        FROM change_log
+        WHERE aggregate = 'collaboration' AND event_time < toDateTime(@as_of)
+        GROUP BY aggregate_id
+        HAVING last_type != 'collaboration.deleted'
+    )
     WHERE kind = 'internship_host' AND organisation_id > 0 AND toUInt16(start_date) > 0
       AND start_date >= toDate(addYears(toDateTime(@as_of), -1)) AND start_date < toDate(toDateTime(@as_of))
     GROUP BY organisation_id

@@ -1,5 +1,6 @@
 -- Value of the research contracts per organisation that started in the three
--- years before @as_of.
+-- years before @as_of, as recorded before @as_of (point in time: each
+-- contract's latest version among the changes made before @as_of).
 SELECT organisation_id, sum(value) AS contract_value, count() AS contracts
 FROM
 (
@@ -8,7 +9,7 @@ FROM
            argMax(visitParamExtractString(payload, 'start_date'), version) AS start,
            argMax(type, version) AS last_type
     FROM change_log
-    WHERE aggregate = 'research_contract'
+    WHERE aggregate = 'research_contract' AND event_time < toDateTime(@as_of)
     GROUP BY aggregate_id
 )
 WHERE organisation_id > 0 AND last_type != 'research_contract.deleted' AND start != ''

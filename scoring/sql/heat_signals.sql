@@ -54,7 +54,19 @@ FROM
     UNION ALL
 
     SELECT person_id, 'mentoring' AS signal, toDateTime(start_date) AS at
-    FROM collaborations_current
+    FROM (
+        -- collaborations as recorded before @as_of (point in time: the change log keeps every version)
+        SELECT argMax(visitParamExtractInt(payload, 'person_id'), version) AS person_id,
+               argMax(visitParamExtractInt(payload, 'organisation_id'), version) AS organisation_id,
+               argMax(visitParamExtractString(payload, 'kind'), version) AS kind,
+               toDate(if(argMax(visitParamExtractString(payload, 'start_date'), version) = '', '1970-01-01',
+                         substring(argMax(visitParamExtractString(payload, 'start_date'), version), 1, 10))) AS start_date,
+               argMax(type, version) AS last_type
+        FROM change_log
+        WHERE aggregate = 'collaboration' AND event_time < toDateTime(@as_of)
+        GROUP BY aggregate_id
+        HAVING last_type != 'collaboration.deleted'
+    )
     WHERE kind = 'mentoring' AND person_id > 0 AND toUInt16(start_date) > 0 AND at < toDateTime(@as_of)
 )
 GROUP BY person_id, signal
