@@ -272,18 +272,33 @@ func (s *Spool) closeActive() error {
 	return nil
 }
 
-func (s *Spool) segPath(seq uint64) string {
-	return filepath.Join(s.dir, fmt.Sprintf("%020d%s", seq, segmentSuffix))
-}
+func (s *Spool) segPath(seq uint64) string { return segmentPath(s.dir, seq, segmentSuffix) }
 
 func (s *Spool) segments() ([]uint64, error) {
-	entries, err := os.ReadDir(s.dir)
+	out, err := listSegments(s.dir, segmentSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("list spool %s: %w", s.dir, err)
 	}
+	return out, nil
+}
+
+// segmentPath names segment seq of a directory of numbered segment files
+// (the spool's and the write-ahead log's): zero-padded, so names sort as
+// numbers.
+func segmentPath(dir string, seq uint64, suffix string) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", seq, suffix))
+}
+
+// listSegments returns the sequence numbers of dir's segment files with
+// suffix, in order.
+func listSegments(dir, suffix string) ([]uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
 	var out []uint64
 	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), segmentSuffix)
+		name, ok := strings.CutSuffix(e.Name(), suffix)
 		if !ok || e.IsDir() {
 			continue
 		}

@@ -7,9 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -330,25 +328,12 @@ func (w *WAL) Segments() int {
 	return len(segs)
 }
 
-func (w *WAL) segPath(seq uint64) string {
-	return filepath.Join(w.dir, fmt.Sprintf("%020d%s", seq, walSuffix))
-}
+func (w *WAL) segPath(seq uint64) string { return segmentPath(w.dir, seq, walSuffix) }
 
 func (w *WAL) segments() ([]uint64, error) {
-	entries, err := os.ReadDir(w.dir)
+	out, err := listSegments(w.dir, walSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("list tracking log %s: %w", w.dir, err)
 	}
-	var out []uint64
-	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), walSuffix)
-		if !ok || e.IsDir() {
-			continue
-		}
-		if seq, err := strconv.ParseUint(name, 10, 64); err == nil {
-			out = append(out, seq)
-		}
-	}
-	slices.Sort(out)
 	return out, nil
 }
