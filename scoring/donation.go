@@ -207,6 +207,7 @@ func EvaluateDonorModel(ctx context.Context, env *Env, asOf time.Time) (DonorEva
 	best, bestAUC := -1, -1.0
 	cands := donorCandidates()
 	for i, c := range cands {
+		env.progress("donation: candidates", i, len(cands)+1) // the fits take most of the job's time
 		m, _, err := c.fit(Xtr, ytr)
 		if err != nil {
 			return ev, fmt.Errorf("donation model, train window %s: %w", day(w.Train), err)
@@ -224,6 +225,7 @@ func EvaluateDonorModel(ctx context.Context, env *Env, asOf time.Time) (DonorEva
 	ev.Version, ev.Family = "donation-"+champ.name, champ.family
 	Xall, yall := append(append([][]float64{}, Xtr...), Xva...), append(append([]bool{}, ytr...), yva...)
 	ev.TrainN = len(Xall)
+	env.progress("donation: candidates", len(cands), len(cands)+1)
 	ev.Model, ev.Weights, err = champ.fit(Xall, yall)
 	if err != nil {
 		return ev, fmt.Errorf("refit donation champion %s: %w", champ.name, err)
@@ -232,6 +234,7 @@ func EvaluateDonorModel(ctx context.Context, env *Env, asOf time.Time) (DonorEva
 	if champ.family != "logistic" {
 		ev.WeightKind = "importances"
 	}
+	env.progress("donation: candidates", len(cands)+1, len(cands)+1)
 	if ev.Eval, err = models.Evaluate(predictAll(ev.Model, Xte), yte); err != nil {
 		return ev, fmt.Errorf("donation model, test window %s: %w", day(w.Test), err)
 	}
