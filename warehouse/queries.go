@@ -6,8 +6,8 @@ import (
 )
 
 // Queries reads the embedded .sql files of one warehouse package: the one
-// loader of ClickHouse statements (scoring keeps its own until its SQL moves
-// here too, docs/architecture.md). A package declares
+// loader of ClickHouse statements (scoring uses it too; its SQL files still
+// sit beside its jobs until they move here, docs/architecture.md). A package declares
 //
 //	//go:embed sql/*.sql
 //	var files embed.FS
