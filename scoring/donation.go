@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/calore-crm/calore/models"
+	"github.com/calore-crm/calore/warehouse"
 )
 
 // The donation-potential job (R5.2). For an as-of date T it builds, from the
@@ -38,20 +40,7 @@ func scan(ctx context.Context, env *Env, name string, args []any, fn func(rowSca
 
 // scanSQL is scan of a query's text; name says which query in errors.
 func scanSQL(ctx context.Context, env *Env, name, sql string, args []any, fn func(rowScanner) error) error {
-	rows, err := env.Warehouse.Query(ctx, sql, args...)
-	if err != nil {
-		return fmt.Errorf("query %s: %w", name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	return nil
+	return warehouse.Scan(ctx, env.Warehouse, name, sql, args, func(r driver.Rows) error { return fn(r) })
 }
 
 func split(ex []donorExample) ([][]float64, []bool) {

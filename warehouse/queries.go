@@ -1,8 +1,11 @@
 package warehouse
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // Queries reads the embedded .sql files of one warehouse package: the one
@@ -31,4 +34,23 @@ func (q Queries) Get(name string) string {
 		panic(fmt.Sprintf("%s: embedded query %s: %v", q.pkg, name, err))
 	}
 	return string(b)
+}
+
+// Scan runs sql and hands each row to fn; name says which query in errors.
+// The one row loop of the warehouse's readers (kpiq, scoring).
+func Scan(ctx context.Context, conn driver.Conn, name, sql string, args []any, fn func(driver.Rows) error) error {
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("query %s: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	return nil
 }

@@ -64,20 +64,7 @@ func dateTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05")
 
 // scan runs a query and calls fn for each row.
 func scan(ctx context.Context, conn driver.Conn, name, sql string, args []any, fn func(driver.Rows) error) error {
-	rows, err := conn.Query(ctx, sql, args...)
-	if err != nil {
-		return fmt.Errorf("query %s: %w", name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", name, err)
-	}
-	return nil
+	return warehouse.Scan(ctx, conn, name, sql, args, fn)
 }
 
 // latestScores returns the newest as_of day of model on or before the day
