@@ -196,17 +196,8 @@ func (s *Server) authorize(perm access.Permission) func(http.Handler) http.Handl
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, err := s.access.Authenticate(r.Context(), r)
-			if err != nil {
-				if errorsIsUnauth(err) {
-					w.Header().Set("WWW-Authenticate", `Bearer realm="calore"`)
-				}
-				s.writeError(w, r, err)
-				return
-			}
-			warnExpiry(w, p)
-			if p.Via == "session" && !safeMethod(r.Method) && !web.SameOrigin(r) {
-				s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
+			p := s.signIn(w, r, false, true)
+			if p == nil {
 				return
 			}
 			if !p.Can(perm) {
@@ -297,6 +288,34 @@ func dashboardPerm(rest string) access.Permission {
 	return perm(access.Self, access.Read)
 }
 
+// signIn is the sign-in check of every guard (the API's authorize, the
+// dashboards', the workspace's): it authenticates the session or token,
+// warns a temporary account near its end, and refuses a session changing
+// data from another site. On failure it has answered and returns nil: an
+// unauthenticated request goes to the login page when redirect is set (a
+// browser's page), else gets the error, with a Bearer challenge when
+// challenge is set (the API).
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, redirect, challenge bool) *access.Principal {
+	p, err := s.access.Authenticate(r.Context(), r)
+	if err != nil {
+		if errorsIsUnauth(err) && redirect {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return nil
+		}
+		if errorsIsUnauth(err) && challenge {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="calore"`)
+		}
+		s.writeError(w, r, err)
+		return nil
+	}
+	warnExpiry(w, p)
+	if p.Via == "session" && !safeMethod(r.Method) && !web.SameOrigin(r) {
+		s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
+		return nil
+	}
+	return p
+}
+
 // guardDashboards puts the dashboards behind the login: a browser without a
 // session goes to /login and comes back; the restricted dashboards need
 // their resource; the ECharts assets are public.
@@ -307,18 +326,8 @@ func (s *Server) guardDashboards(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		p, err := s.access.Authenticate(r.Context(), r)
-		if err != nil {
-			if errorsIsUnauth(err) && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
-			}
-			s.writeError(w, r, err)
-			return
-		}
-		warnExpiry(w, p)
-		if p.Via == "session" && !safeMethod(r.Method) && !web.SameOrigin(r) {
-			s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
+		p := s.signIn(w, r, r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html"), false)
+		if p == nil {
 			return
 		}
 		if need := dashboardPerm(rest); !p.Can(need) {
@@ -348,18 +357,8 @@ func (s *Server) guardWorkspace(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		p, err := s.access.Authenticate(r.Context(), r)
-		if err != nil {
-			if errorsIsUnauth(err) && r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
-			}
-			s.writeError(w, r, err)
-			return
-		}
-		warnExpiry(w, p)
-		if p.Via == "session" && !safeMethod(r.Method) && !web.SameOrigin(r) {
-			s.writeError(w, r, calore.Errorf(calore.ErrForbidden, "cross-site request refused"))
+		p := s.signIn(w, r, r.Method == http.MethodGet, false)
+		if p == nil {
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
