@@ -195,7 +195,7 @@ func erasureShredsKafka(t *testing.T, master string) {
 	if err := run(ctx, []string{"migrate"}, freshEnv, io.Discard, &errOut); err != nil {
 		t.Fatalf("migrate the fresh warehouse: %v\n%s", err, errOut.String())
 	}
-	deadBefore := topicSize(t, cfg.KafkaBrokers, cfg.KafkaTopicPrefix+ingest.TopicDeadLetter)
+	deadBefore := topicMessages(t, cfg, ingest.TopicDeadLetter)
 	start(freshEnv, "sink", "--metrics-addr", "", "--flush-interval", "200ms", "--group", "fresh-"+uuid.NewString())
 	freshCfg := cfg
 	freshCfg.ClickHouse.Database = fresh.Database
@@ -209,7 +209,7 @@ func erasureShredsKafka(t *testing.T, master string) {
 	if hits := warehousetest.FindPerson(t, freshConn, []string{fresh.Database, freshBI}, []int64{target.ID}, needles...); len(hits) > 0 {
 		t.Errorf("the fresh warehouse has the erased person: %v", hits)
 	}
-	if got := topicSize(t, cfg.KafkaBrokers, cfg.KafkaTopicPrefix+ingest.TopicDeadLetter); got != deadBefore {
+	if got := topicMessages(t, cfg, ingest.TopicDeadLetter); got != deadBefore {
 		t.Errorf("re-consuming dead-lettered %d messages", got-deadBefore)
 	}
 }
@@ -312,32 +312,4 @@ func readPartition(t *testing.T, brokers []string, topic string, partition int) 
 			return msgs
 		}
 	}
-}
-
-// topicSize is the number of messages in topic (sum of high-water marks).
-func topicSize(t *testing.T, brokers []string, topic string) int64 {
-	t.Helper()
-	conn, err := kafkatest.Dialer(t).Dial("tcp", brokers[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts, err := conn.ReadPartitions(topic)
-	conn.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, p := range parts {
-		c, err := kafkatest.Dialer(t).DialLeader(context.Background(), "tcp", brokers[0], topic, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last, err := c.ReadLastOffset()
-		c.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += last
-	}
-	return n
 }
